@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format install serve-setup clean
+
+run: serve-setup
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	@scripts/system-packages.sh bubblewrap:/usr/bin/bwrap chromium:/usr/bin/chromium python3:/usr/bin/python3
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+serve-setup: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_exams
+	$(PY) manage.py create_demo_accounts
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found %s)" % sys.version.split()[0])'
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || scripts/system-packages.sh python3-venv:/nonexistent
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var/db.sqlite3* var/staticfiles

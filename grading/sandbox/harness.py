@@ -1,0 +1,127 @@
+"""Drill harness: runs one program's entry point against a list of inputs.
+
+Standard library only, because it runs inside the sandbox with `python -I -S`.
+It reads one JSON request on stdin:
+
+    {"code": "...", "entry_point": "name", "cases": [{"args": [...], "kwargs": {...}}, ...],
+     "case_seconds": 2.0, "output_bytes": 65536}
+
+and writes JSON lines on the stdout it was started with, one per case as soon
+as the case ends, then a final {"done": ...} line. The program's own prints go
+to a capped buffer instead. The request carries inputs only: expected outputs
+never enter this process (invariant 2), so nothing the program does here can
+turn a wrong answer into a pass; the trusted grader compares outside.
+"""
+
+import io
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+
+
+class CaseTimeout(BaseException):
+    """Raised by the per-case timer. A BaseException so `except Exception` in the
+    candidate's code does not swallow it."""
+
+
+class _CappedText(io.TextIOBase):
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+        self.truncated = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(len(s), room)
+        if len(s) > room:
+            self.truncated = True
+        return len(s)
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+def _to_json(value):
+    """JSON text of a return value, or None if it is not representable."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def _on_alarm(signum, frame):
+    raise CaseTimeout()
+
+
+def main() -> int:
+    out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    capture = _CappedText(int(request.get("output_bytes", 65536)))
+    sys.stdout = sys.stderr = capture
+    case_seconds = float(request.get("case_seconds", 2.0))
+
+    def emit(record: dict) -> None:
+        out.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    namespace: dict = {"__name__": "submission"}
+    try:
+        exec(compile(request["code"], "submission.py", "exec"), namespace)
+        func = namespace[request["entry_point"]]
+        if not callable(func):
+            raise TypeError(f"{request['entry_point']} is not a function")
+    except BaseException as exc:
+        emit({"load_error": type(exc).__name__, "message": _last_line(exc)})
+        emit({"done": True, "output": capture.getvalue(), "output_truncated": capture.truncated})
+        return 0
+
+    signal.signal(signal.SIGALRM, _on_alarm)
+    for index, case in enumerate(request["cases"]):
+        started = time.perf_counter()
+        signal.setitimer(signal.ITIMER_REAL, case_seconds)
+        try:
+            value = func(*case.get("args", []), **case.get("kwargs", {}))
+        except CaseTimeout:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            emit({"case": index, "error": "TimeLimit"})
+            continue
+        except RecursionError as exc:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            emit({"case": index, "error": "RecursionError", "message": _last_line(exc)})
+            continue
+        except MemoryError:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            emit({"case": index, "error": "MemoryError"})
+            continue
+        except BaseException as exc:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            emit({"case": index, "error": type(exc).__name__, "message": _last_line(exc)})
+            continue
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        encoded = _to_json(value)
+        if encoded is None:
+            emit({"case": index, "error": "NotSerializable", "message": type(value).__name__})
+        else:
+            out.write(f'{{"case":{index},"ms":{elapsed_ms:.3f},"value":{encoded}}}\n')
+    emit({"done": True, "output": capture.getvalue(), "output_truncated": capture.truncated})
+    return 0
+
+
+def _last_line(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    line = text.splitlines()[-1] if text else type(exc).__name__
+    return line[:500]
+
+
+if __name__ == "__main__":
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 3000))
+    sys.exit(main())

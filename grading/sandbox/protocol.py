@@ -1,0 +1,81 @@
+"""Both ends of the harness protocol that live outside the sandbox."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HARNESS_PATH = Path(__file__).with_name("harness.py")
+
+
+@dataclass
+class CaseOutcome:
+    """What one case produced: a value, or the reason it produced none."""
+
+    value: Any = None
+    error: str = ""  # exception type name, "TimeLimit", "NotSerializable", "Crashed"
+    message: str = ""
+    ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass
+class HarnessResult:
+    outcomes: list[CaseOutcome]
+    load_error: str = ""
+    message: str = ""
+    output: str = ""
+    output_truncated: bool = False
+    finished: bool = False  # the harness wrote its closing line
+    extra: dict = field(default_factory=dict)
+
+
+def build_request(code: str, entry_point: str, cases: list[dict], case_seconds: float, output_bytes: int) -> bytes:
+    """The harness's stdin: inputs only, never an expected value (invariant 2)."""
+    inputs = [{"args": c.get("args", []), "kwargs": c.get("kwargs", {})} for c in cases]
+    return json.dumps(
+        {
+            "code": code,
+            "entry_point": entry_point,
+            "cases": inputs,
+            "case_seconds": case_seconds,
+            "output_bytes": output_bytes,
+        }
+    ).encode("utf-8")
+
+
+def parse_output(raw: bytes, case_count: int) -> HarnessResult:
+    """Read the harness's JSON lines; cases with no line are marked Crashed.
+
+    Lines that do not parse or name a case out of range are ignored: the
+    harness never writes them, so they can only come from the program.
+    """
+    outcomes: dict[int, CaseOutcome] = {}
+    result = HarnessResult(outcomes=[])
+    for line in raw.decode("utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        if "load_error" in record:
+            result.load_error = str(record["load_error"])
+            result.message = str(record.get("message", ""))
+        elif record.get("done") is True:
+            result.finished = True
+            result.output = str(record.get("output", ""))
+            result.output_truncated = bool(record.get("output_truncated"))
+        elif isinstance(record.get("case"), int) and 0 <= record["case"] < case_count:
+            index = record["case"]
+            if index in outcomes:
+                continue  # first word wins
+            if "error" in record:
+                outcomes[index] = CaseOutcome(error=str(record["error"]), message=str(record.get("message", "")))
+            else:
+                outcomes[index] = CaseOutcome(value=record.get("value"), ms=float(record.get("ms", 0.0)))
+    result.outcomes = [outcomes.get(i, CaseOutcome(error="Crashed")) for i in range(case_count)]
+    return result

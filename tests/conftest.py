@@ -1,0 +1,140 @@
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+HIDDEN_MARKER = "zebra-quartz-hidden-marker"
+
+
+def need_service(name: str, available: bool, why: str) -> None:
+    """Skip a test whose service is missing, or fail it under REQUIRE_SERVICES=1 (CI)."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{name} is required (REQUIRE_SERVICES=1) but {why}")
+    pytest.skip(f"{name}: {why}")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+class PackBuilder:
+    """A small valid exam pack in a temporary folder, for tests to break."""
+
+    def __init__(self, root: Path, slug: str = "mini-exam"):
+        self.root = root / slug
+        write(
+            self.root / "exam.md",
+            """
+            ---
+            title: Mini exam
+            summary: A small exam used by the tests.
+            duration_minutes: 30
+            reveal_policy: on_demand
+            rubric:
+              strong:
+                - text: Names the metric
+                  points: 2
+              weak:
+                - text: Ignores the tail
+                  points: -1
+            ---
+            Read each item carefully.
+            """,
+        )
+        write(
+            self.root / "01-basics" / "section.md",
+            """
+            ---
+            title: Basics
+            ---
+            Some **reading** first.
+            """,
+        )
+        write(
+            self.root / "01-basics" / "01-first.md",
+            f"""
+            ---
+            title: First question
+            kind: question
+            points: 4
+            ---
+            What is a p99?
+
+            ## Model answer
+
+            The 99th percentile. {HIDDEN_MARKER}
+            """,
+        )
+        drill = self.root / "02-coding" / "01-add"
+        write(self.root / "02-coding" / "section.md", "---\ntitle: Coding\n---\n")
+        write(
+            drill / "item.md",
+            """
+            ---
+            title: Add two numbers
+            kind: drill
+            entry_point: add
+            rubric:
+              strong:
+                - text: Tests negative numbers
+                  points: 2
+            ---
+            Write `add(a, b)`.
+
+            ## Written part
+
+            Which cases would you test?
+
+            ## Model answer
+
+            Negative numbers and zero.
+            """,
+        )
+        write(drill / "starter.py", "def add(a, b):\n    raise NotImplementedError\n")
+        write(drill / "solution.py", "def add(a, b):\n    return a + b\n")
+        write(
+            drill / "cases.jsonl",
+            """
+            # samples
+            {"category": "basics", "args": [1, 2], "expected": 3, "visible": true}
+            {"category": "basics", "args": [-1, 1], "expected": 0}
+            {"category": "large", "args": [1000000, 1]}
+            """,
+        )
+
+    @property
+    def drill(self) -> Path:
+        return self.root / "02-coding" / "01-add"
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+    def write(self, relative: str, text: str) -> Path:
+        return write(self.root / relative, text)
+
+
+@pytest.fixture
+def pack(tmp_path) -> PackBuilder:
+    return PackBuilder(tmp_path)
+
+
+@pytest.fixture
+def shipped_packs(db):
+    from django.core.management import call_command
+
+    call_command("import_exams", stdout=open(os.devnull, "w"))
+
+
+SHIPPED_SLUGS = sorted(p.name for p in Path(django_settings.EXAM_PACKS_DIR).iterdir() if (p / "exam.md").is_file())
