@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from exams.models import Exam, Item, RubricCriterion, Section
 
 # What the structure shows of an item: never its prompt, answer or solution.
-STRUCTURE_FIELDS = ["section_id", "position", "slug", "kind", "title", "points", "written_points"]
+STRUCTURE_FIELDS = ["version", "section", "position", "slug", "kind", "title", "points", "written_points"]
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:
@@ -46,7 +46,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 def exam_detail(request: HttpRequest, slug: str) -> HttpResponse:
     exam = get_object_or_404(Exam.objects.select_related("current_version"), slug=slug, current_version__isnull=False)
     version = exam.current_version
-    sections = list(version.sections.only("version_id", "position", "slug", "title"))
+    sections = list(version.sections.only("version", "position", "slug", "title"))
     items = list(version.items.only(*STRUCTURE_FIELDS))
     by_section: dict[int, list[Item]] = {s.pk: [] for s in sections}
     for item in items:
@@ -54,7 +54,7 @@ def exam_detail(request: HttpRequest, slug: str) -> HttpResponse:
     for section in sections:
         section.structure = by_section[section.pk]
         section.points = sum(item.max_points for item in section.structure)
-    rubric = list(version.criteria.filter(item__isnull=True).only("signal", "text", "points", "position"))
+    rubric = list(version.criteria.filter(item__isnull=True).only("version", "signal", "text", "points", "position"))
     context = {
         "exam": exam,
         "version": version,
