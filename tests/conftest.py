@@ -132,9 +132,11 @@ def pack(tmp_path) -> PackBuilder:
 
 @pytest.fixture
 def shipped_packs(db):
+    from io import StringIO
+
     from django.core.management import call_command
 
-    call_command("import_exams", stdout=open(os.devnull, "w"))
+    call_command("import_exams", stdout=StringIO())
 
 
 SHIPPED_SLUGS = sorted(p.name for p in Path(django_settings.EXAM_PACKS_DIR).iterdir() if (p / "exam.md").is_file())

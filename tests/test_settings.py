@@ -13,7 +13,10 @@ from tests.conftest import REQUIRE_SERVICES, need_service
 
 
 def run_settings(env: dict) -> subprocess.CompletedProcess:
-    code = "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE'])"
+    )
     clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"}}
     return subprocess.run(
         [sys.executable, "-c", code],
