@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from exams.models import Exam, ExamVersion, Item, RubricCriterion, Section, TestCase
+from exams.models import (
+    Accommodation,
+    Answer,
+    Attempt,
+    DeadlineExtension,
+    Exam,
+    ExamVersion,
+    Item,
+    Reveal,
+    RubricCriterion,
+    Section,
+    TestCase,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -90,3 +102,74 @@ class TestCaseAdmin(ImmutableAdmin):
 class RubricCriterionAdmin(ImmutableAdmin):
     list_display = ["__str__", "version", "item", "signal", "points"]
     list_filter = ["signal", "version__exam"]
+
+
+@admin.register(Accommodation)
+class AccommodationAdmin(admin.ModelAdmin):
+    list_display = ["user", "time_multiplier", "reason", "granted_by", "granted_at"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["granted_by", "granted_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.granted_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class ExtensionInline(admin.TabularInline):
+    """Extensions are recorded, never edited: each adds minutes to the deadline."""
+
+    model = DeadlineExtension
+    extra = 1
+    can_delete = False
+    fields = ["minutes", "reason", "granted_by", "granted_at"]
+    readonly_fields = ["granted_by", "granted_at"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AnswerInline(ReadOnlyInline):
+    model = Answer
+    fields = ["item", "part", "revision", "saved_at", "content"]
+
+
+class RevealInline(ReadOnlyInline):
+    model = Reveal
+    fields = ["item", "user", "revealed_at", "had_answer"]
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    list_display = ["pk", "user", "version", "mode", "status", "started_at", "deadline", "time_multiplier"]
+    list_filter = ["status", "mode", "exam"]
+    search_fields = ["user__username"]
+    readonly_fields = [
+        "user", "exam", "version", "mode", "status", "started_at", "deadline", "time_multiplier", "finalized_at",
+    ]
+    inlines = [ExtensionInline, AnswerInline, RevealInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not DeadlineExtension:
+            return super().save_formset(request, form, formset, change)
+        for extension in formset.save(commit=False):
+            extension.granted_by = request.user
+            try:
+                extension.apply()
+            except ValueError as exc:
+                self.message_user(request, str(exc), level="error")
+            else:
+                self.message_user(request, f"Deadline extended by {extension.minutes} min.")
+
+
+@admin.register(Answer)
+class AnswerAdmin(ImmutableAdmin):
+    list_display = ["__str__", "attempt", "item", "part", "revision", "saved_at"]
+
+
+@admin.register(Reveal)
+class RevealAdmin(ImmutableAdmin):
+    list_display = ["__str__", "attempt", "item", "revealed_at", "had_answer"]

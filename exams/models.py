@@ -5,9 +5,15 @@ edited: an attempt pins a version, so the questions it was asked, the cases it
 was graded against and the rubric it is reviewed with stay what they were.
 """
 
-from django.db import models
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 
 
 class Exam(models.Model):
@@ -181,3 +187,217 @@ class RubricCriterion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_signal_display()}: {self.text[:60]} ({self.points:+d})"
+
+
+class Accommodation(models.Model):
+    """Extra time a user gets on every timed attempt they start (set by staff)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="accommodation")
+    time_multiplier = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("4.00"))],
+        help_text="For example 1.50 for time and a half.",
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} x{self.time_multiplier}"
+
+
+class Attempt(models.Model):
+    class Mode(models.TextChoices):
+        PRACTICE = "practice", "Practice (untimed)"
+        TIMED = "timed", "Timed"
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        EXPIRED = "expired", "Ended at the deadline"
+
+    # Saves are accepted this long after the deadline: the request that left
+    # the browser in the last second must not be refused for network latency.
+    GRACE = timedelta(seconds=5)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts")
+    exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
+    version = models.ForeignKey(ExamVersion, on_delete=models.PROTECT, related_name="attempts")
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    started_at = models.DateTimeField()
+    deadline = models.DateTimeField(null=True, blank=True)
+    time_multiplier = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("1.00"))
+    finalized_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # One timed attempt in progress per user and exam, even under a
+            # double click that sends two starts at once.
+            models.UniqueConstraint(
+                fields=["user", "exam"],
+                condition=Q(status="in_progress", mode="timed"),
+                name="one_open_timed_attempt_per_exam",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.version} · {self.get_mode_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("exams:attempt", args=[self.pk])
+
+    @property
+    def is_timed(self) -> bool:
+        return self.mode == self.Mode.TIMED
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.IN_PROGRESS
+
+    def deadline_passed(self, now: datetime | None = None, grace: timedelta = timedelta(0)) -> bool:
+        if self.deadline is None:
+            return False
+        return (now or timezone.now()) > self.deadline + grace
+
+    def accepts_writes(self, now: datetime | None = None) -> bool:
+        return self.is_open and not self.deadline_passed(now, grace=self.GRACE)
+
+    def seconds_left(self, now: datetime | None = None) -> int | None:
+        if self.deadline is None:
+            return None
+        return max(0, int((self.deadline - (now or timezone.now())).total_seconds()))
+
+    def finalize(self, status: str = Status.SUBMITTED, now: datetime | None = None) -> bool:
+        """End the attempt; True if this call ended it (a second call is a no-op)."""
+        now = now or timezone.now()
+        updated = Attempt.objects.filter(pk=self.pk, status=self.Status.IN_PROGRESS).update(
+            status=status, finalized_at=now
+        )
+        if updated:
+            self.status, self.finalized_at = status, now
+        else:
+            self.refresh_from_db(fields=["status", "finalized_at"])
+        return bool(updated)
+
+    def finalize_if_expired(self, now: datetime | None = None) -> bool:
+        if self.is_open and self.deadline_passed(now, grace=self.GRACE):
+            return self.finalize(self.Status.EXPIRED, now=now)
+        return False
+
+    def reveal_allowed(self) -> bool:
+        policy = self.version.reveal_policy
+        if policy == ExamVersion.RevealPolicy.ON_DEMAND:
+            return True
+        if policy == ExamVersion.RevealPolicy.AFTER_SUBMIT:
+            return not self.is_open
+        return False
+
+    def reveal_locks(self) -> bool:
+        """In a timed attempt, revealing an answer locks that item's answer."""
+        return self.is_timed and self.version.reveal_policy == ExamVersion.RevealPolicy.ON_DEMAND
+
+    def can_view(self, user) -> bool:
+        return user.is_authenticated and (user.pk == self.user_id or user.is_staff)
+
+    def can_edit(self, user) -> bool:
+        return user.is_authenticated and user.pk == self.user_id
+
+    @classmethod
+    def start(cls, user, exam: Exam, mode: str, now: datetime | None = None) -> tuple["Attempt", bool]:
+        """A new attempt on the exam's current version, or the user's open timed
+        attempt if there is one (then created is False)."""
+        now = now or timezone.now()
+        if mode == cls.Mode.TIMED:
+            existing = cls.objects.filter(user=user, exam=exam, mode=mode, status=cls.Status.IN_PROGRESS).first()
+            if existing is not None and not existing.finalize_if_expired(now):
+                return existing, False
+        version = exam.current_version
+        multiplier = Decimal("1.00")
+        deadline = None
+        if mode == cls.Mode.TIMED:
+            accommodation = Accommodation.objects.filter(user=user).first()
+            if accommodation is not None:
+                multiplier = accommodation.time_multiplier
+            deadline = now + timedelta(minutes=float(version.duration_minutes * multiplier))
+        try:
+            with transaction.atomic():
+                attempt = cls.objects.create(
+                    user=user, exam=exam, version=version, mode=mode,
+                    started_at=now, deadline=deadline, time_multiplier=multiplier,
+                )
+        except IntegrityError:
+            # A concurrent start won the race: take the attempt it created.
+            return cls.objects.get(user=user, exam=exam, mode=mode, status=cls.Status.IN_PROGRESS), False
+        return attempt, True
+
+
+class DeadlineExtension(models.Model):
+    """Staff gave one attempt more time; the attempt's deadline moves by `minutes`."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="extensions")
+    minutes = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(1440)])
+    reason = models.CharField(max_length=200, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"+{self.minutes} min for attempt {self.attempt_id}"
+
+    def apply(self) -> None:
+        """Record the extension and move the deadline, in one transaction."""
+        with transaction.atomic():
+            attempt = Attempt.objects.select_for_update().get(pk=self.attempt_id)
+            if attempt.deadline is None:
+                raise ValueError("a practice attempt has no deadline to extend")
+            self.save()
+            attempt.deadline += timedelta(minutes=self.minutes)
+            attempt.save(update_fields=["deadline"])
+            self.attempt = attempt
+
+
+class Answer(models.Model):
+    """The candidate's text for one part of one item; `revision` counts accepted saves."""
+
+    class Part(models.TextChoices):
+        TEXT = "text", "Written answer"
+        CODE = "code", "Code"
+
+    MAX_LENGTH = 65_536
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    part = models.CharField(max_length=4, choices=Part.choices, default=Part.TEXT)
+    content = models.TextField(blank=True)
+    revision = models.PositiveIntegerField(default=0)
+    saved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "item", "part"], name="one_answer_per_part"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}/{self.item.slug}/{self.part} r{self.revision}"
+
+
+class Reveal(models.Model):
+    """Who revealed which model answer, when, and whether they had answered yet."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="reveals")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    revealed_at = models.DateTimeField()
+    had_answer = models.BooleanField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["attempt", "item"], name="one_reveal_per_item")]
+
+    def __str__(self) -> str:
+        return f"{self.user} revealed {self.item.slug} in attempt {self.attempt_id}"

@@ -2,7 +2,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from exams.models import Exam, Item, RubricCriterion, Section
+from exams.models import Accommodation, Attempt, Exam, Item, RubricCriterion, Section
 
 # What the structure shows of an item: never its prompt, answer or solution.
 STRUCTURE_FIELDS = ["version", "section", "position", "slug", "kind", "title", "points", "written_points"]
@@ -55,8 +55,19 @@ def exam_detail(request: HttpRequest, slug: str) -> HttpResponse:
         section.structure = by_section[section.pk]
         section.points = sum(item.max_points for item in section.structure)
     rubric = list(version.criteria.filter(item__isnull=True).only("version", "signal", "text", "points", "position"))
+    open_attempt = multiplier = None
+    if request.user.is_authenticated:
+        open_attempt = Attempt.objects.filter(
+            user=request.user, exam=exam, mode=Attempt.Mode.TIMED, status=Attempt.Status.IN_PROGRESS
+        ).first()
+        if open_attempt is not None and open_attempt.finalize_if_expired():
+            open_attempt = None
+        multiplier = Accommodation.objects.filter(user=request.user).values_list("time_multiplier", flat=True).first()
     context = {
         "exam": exam,
+        "open_attempt": open_attempt,
+        "multiplier": multiplier,
+        "timed_minutes": round(version.duration_minutes * multiplier) if multiplier else version.duration_minutes,
         "version": version,
         "sections": sections,
         "total_points": sum(item.max_points for item in items),

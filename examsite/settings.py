@@ -138,6 +138,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 100)
+CELERY_BEAT_SCHEDULE = {
+    "finalize-expired-attempts": {"task": "exams.finalize_expired_attempts", "schedule": 60.0},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -145,6 +148,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Anyone may create an account unless this is off.
+ALLOW_SIGNUP = env_bool("ALLOW_SIGNUP", True)
+# A form body may be this large so that an over-long answer gets a clear
+# message from the view instead of Django's bare 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "exams:catalogue"
 LOGOUT_REDIRECT_URL = "exams:catalogue"
@@ -200,3 +208,33 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# ---------------------------------------------------------------------------
+# Grading sandbox (grading/sandbox/runner.py, docs/sandbox.md).
+# ---------------------------------------------------------------------------
+# bubblewrap from the distribution; without it the runner refuses to run code.
+SANDBOX_BWRAP = os.environ.get("SANDBOX_BWRAP", "/usr/bin/bwrap")
+# Development only, never in production: run candidates' code with rlimits but
+# WITHOUT namespaces, seccomp or a separate uid, i.e. with the rights of this
+# process. Off unless set explicitly; every run logs a warning while it is on.
+SANDBOX_UNSAFE_NO_ISOLATION_FOR_DEVELOPMENT = env_bool("SANDBOX_UNSAFE_NO_ISOLATION_FOR_DEVELOPMENT", False)
+# When the worker runs as root, each concurrent run gets its own unprivileged
+# uid (and gid) from this pool, so what one run leaves behind cannot use up the
+# process limit of the next. Slots are claimed with lock files in SANDBOX_LOCK_DIR.
+SANDBOX_UID_BASE = env_int("SANDBOX_UID_BASE", 64000)
+SANDBOX_SLOTS = env_int("SANDBOX_SLOTS", 16)
+SANDBOX_LOCK_DIR = Path(os.environ.get("SANDBOX_LOCK_DIR", str(BASE_DIR / "var" / "sandbox-slots")))
+# Defaults for a drill's `limits:` (docs/authoring.md); a drill may override each.
+SANDBOX_LIMITS = {
+    "cpu_seconds": env_int("SANDBOX_CPU_SECONDS", 5),
+    "wall_seconds": env_int("SANDBOX_WALL_SECONDS", 10),
+    "memory_mb": env_int("SANDBOX_MEMORY_MB", 256),
+    "output_kb": env_int("SANDBOX_OUTPUT_KB", 64),
+}
+# One call of the entry point may take at most this long (and never more than
+# the drill's cpu or wall limit), so one slow case does not sink the others.
+SANDBOX_CASE_SECONDS = env_int("SANDBOX_CASE_SECONDS", 2)
+SANDBOX_MAX_PROCESSES = env_int("SANDBOX_MAX_PROCESSES", 16)  # RLIMIT_NPROC, threads included
+SANDBOX_MAX_OPEN_FILES = env_int("SANDBOX_MAX_OPEN_FILES", 64)  # RLIMIT_NOFILE
+SANDBOX_MAX_FILE_KB = env_int("SANDBOX_MAX_FILE_KB", 1024)  # RLIMIT_FSIZE
+SANDBOX_TMPFS_MB = env_int("SANDBOX_TMPFS_MB", 16)  # size of the sandbox's only writable place, /tmp

@@ -140,3 +140,37 @@ def shipped_packs(db):
 
 
 SHIPPED_SLUGS = sorted(p.name for p in Path(django_settings.EXAM_PACKS_DIR).iterdir() if (p / "exam.md").is_file())
+
+
+@pytest.fixture
+def mini_exam(db, pack):
+    """The PackBuilder exam, imported; returns the Exam."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from exams.models import Exam
+
+    call_command("import_exams", str(pack.root), stdout=StringIO())
+    return Exam.objects.select_related("current_version").get(slug="mini-exam")
+
+
+@pytest.fixture
+def personas(db):
+    """The candidate, another candidate, and staff."""
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    return SimpleNamespace(
+        candidate=User.objects.create_user("alice", password="pw"),
+        other=User.objects.create_user("mallory", password="pw"),
+        staff=User.objects.create_user("sam", password="pw", is_staff=True),
+    )
+
+
+@pytest.fixture
+def candidate_client(client, personas):
+    client.force_login(personas.candidate)
+    return client
