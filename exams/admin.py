@@ -145,7 +145,15 @@ class AttemptAdmin(admin.ModelAdmin):
     list_filter = ["status", "mode", "exam"]
     search_fields = ["user__username"]
     readonly_fields = [
-        "user", "exam", "version", "mode", "status", "started_at", "deadline", "time_multiplier", "finalized_at",
+        "user",
+        "exam",
+        "version",
+        "mode",
+        "status",
+        "started_at",
+        "deadline",
+        "time_multiplier",
+        "finalized_at",
     ]
     inlines = [ExtensionInline, AnswerInline, RevealInline]
 

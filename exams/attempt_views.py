@@ -98,8 +98,11 @@ def attempt_page(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "attempt": attempt,
         "sections": sections,
-        "answered": sum(1 for i in answerable if (i.text_answer and i.text_answer.content.strip())
-                        or (i.code_answer and i.code_answer.content.strip())),
+        "answered": sum(
+            1
+            for i in answerable
+            if (i.text_answer and i.text_answer.content.strip()) or (i.code_answer and i.code_answer.content.strip())
+        ),
         "answerable": len(answerable),
         "now": timezone.now(),
     }
@@ -134,8 +137,13 @@ def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
             return redirect(f"{attempt.get_absolute_url()}#item-{item.pk}")
         revision = refusal.current_revision if refusal.current_revision is not None else data_revision(request)
         return _render_status(
-            request, attempt, item, request.POST.get("part", "text"),
-            error=refusal.message, revision=revision, status=refusal.status,
+            request,
+            attempt,
+            item,
+            request.POST.get("part", "text"),
+            error=refusal.message,
+            revision=revision,
+            status=refusal.status,
         )
     if not request.htmx:
         messages.success(request, f"{item.title}: saved.")
@@ -197,8 +205,12 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Attempt submitted.")
         return redirect("exams:results", pk=attempt.pk)
     _, items = _attempt_items(attempt)
-    unanswered = [i for i in items if i.kind != Item.Kind.TEXT and not (
-        (i.text_answer and i.text_answer.content.strip()) or (i.code_answer and i.code_answer.content.strip()))]
+    unanswered = [
+        i
+        for i in items
+        if i.kind != Item.Kind.TEXT
+        and not ((i.text_answer and i.text_answer.content.strip()) or (i.code_answer and i.code_answer.content.strip()))
+    ]
     return render(request, "exams/submit.html", {"attempt": attempt, "unanswered": unanswered})
 
 
@@ -235,4 +247,3 @@ def my_attempts(request: HttpRequest) -> HttpResponse:
     for attempt in attempts:
         attempt.finalize_if_expired(now)
     return render(request, "exams/my_attempts.html", {"attempts": attempts})
-

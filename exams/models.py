@@ -327,8 +327,13 @@ class Attempt(models.Model):
         try:
             with transaction.atomic():
                 attempt = cls.objects.create(
-                    user=user, exam=exam, version=version, mode=mode,
-                    started_at=now, deadline=deadline, time_multiplier=multiplier,
+                    user=user,
+                    exam=exam,
+                    version=version,
+                    mode=mode,
+                    started_at=now,
+                    deadline=deadline,
+                    time_multiplier=multiplier,
                 )
         except IntegrityError:
             # A concurrent start won the race: take the attempt it created.

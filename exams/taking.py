@@ -57,8 +57,7 @@ def save_answer(
     now = now or timezone.now()
     if len(content) > Answer.MAX_LENGTH:
         raise Refused(
-            f"This answer is {len(content):,} characters long; the limit is {Answer.MAX_LENGTH:,}. "
-            "Nothing was saved.",
+            f"This answer is {len(content):,} characters long; the limit is {Answer.MAX_LENGTH:,}. Nothing was saved.",
             status=413,
         )
     # Outside the transaction below, so a refusal does not roll it back.
@@ -77,9 +76,9 @@ def save_answer(
                 return Saved(1, now)
             except IntegrityError:
                 pass  # another tab created it first: fall through to the stale check
-        updated = Answer.objects.filter(
-            attempt=attempt, item=item, part=part, revision=base_revision
-        ).update(content=content, revision=F("revision") + 1, saved_at=now)
+        updated = Answer.objects.filter(attempt=attempt, item=item, part=part, revision=base_revision).update(
+            content=content, revision=F("revision") + 1, saved_at=now
+        )
         if not updated:
             current = Answer.objects.filter(attempt=attempt, item=item, part=part).values_list("revision", flat=True)
             raise Refused(

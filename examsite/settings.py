@@ -220,10 +220,11 @@ SANDBOX_BWRAP = os.environ.get("SANDBOX_BWRAP", "/usr/bin/bwrap")
 SANDBOX_UNSAFE_NO_ISOLATION_FOR_DEVELOPMENT = env_bool("SANDBOX_UNSAFE_NO_ISOLATION_FOR_DEVELOPMENT", False)
 # When the worker runs as root, each concurrent run gets its own unprivileged
 # uid (and gid) from this pool, so what one run leaves behind cannot use up the
-# process limit of the next. Slots are claimed with lock files in SANDBOX_LOCK_DIR.
+# process limit of the next. Slots are claimed with lock files in SANDBOX_LOCK_DIR,
+# which is machine-wide: every checkout and worker on a machine shares the pool.
 SANDBOX_UID_BASE = env_int("SANDBOX_UID_BASE", 64000)
 SANDBOX_SLOTS = env_int("SANDBOX_SLOTS", 16)
-SANDBOX_LOCK_DIR = Path(os.environ.get("SANDBOX_LOCK_DIR", str(BASE_DIR / "var" / "sandbox-slots")))
+SANDBOX_LOCK_DIR = Path(os.environ.get("SANDBOX_LOCK_DIR", "/run/lock/examsite-sandbox"))
 # Defaults for a drill's `limits:` (docs/authoring.md); a drill may override each.
 SANDBOX_LIMITS = {
     "cpu_seconds": env_int("SANDBOX_CPU_SECONDS", 5),

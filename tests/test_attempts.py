@@ -96,10 +96,14 @@ def test_staff_extend_one_attempt_and_the_extension_is_recorded(client, candidat
     response = client.post(
         f"/admin/exams/attempt/{attempt.pk}/change/",
         {
-            "extensions-TOTAL_FORMS": "1", "extensions-INITIAL_FORMS": "0",
-            "extensions-0-minutes": "10", "extensions-0-reason": "power cut",
-            "answers-TOTAL_FORMS": "0", "answers-INITIAL_FORMS": "0",
-            "reveals-TOTAL_FORMS": "0", "reveals-INITIAL_FORMS": "0",
+            "extensions-TOTAL_FORMS": "1",
+            "extensions-INITIAL_FORMS": "0",
+            "extensions-0-minutes": "10",
+            "extensions-0-reason": "power cut",
+            "answers-TOTAL_FORMS": "0",
+            "answers-INITIAL_FORMS": "0",
+            "reveals-TOTAL_FORMS": "0",
+            "reveals-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

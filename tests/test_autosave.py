@@ -95,8 +95,9 @@ def test_a_stale_revision_is_refused_and_changes_nothing(candidate_client, attem
 def test_a_locked_item_refuses_saves(candidate_client, attempt, question, personas):
     with time_machine.travel("2026-03-01 10:05:00+00:00", tick=False):
         save(candidate_client, attempt, question, "first try", 0)
-        Reveal.objects.create(attempt=attempt, item=question, user=personas.candidate,
-                              revealed_at=attempt.started_at, had_answer=True)
+        Reveal.objects.create(
+            attempt=attempt, item=question, user=personas.candidate, revealed_at=attempt.started_at, had_answer=True
+        )
         response = save(candidate_client, attempt, question, "copied from the answer", 1)
     assert response.status_code == 403
     assert "locked" in response.content.decode()
@@ -115,8 +116,10 @@ def test_invalid_utf8_is_refused(candidate_client, attempt, question):
     body = b"part=text&revision=0&content=caf%C3%A9%FF"
     with time_machine.travel("2026-03-01 10:05:00+00:00", tick=False):
         response = candidate_client.post(
-            f"/attempts/{attempt.pk}/items/{question.pk}/save/", body,
-            content_type="application/x-www-form-urlencoded", **HTMX,
+            f"/attempts/{attempt.pk}/items/{question.pk}/save/",
+            body,
+            content_type="application/x-www-form-urlencoded",
+            **HTMX,
         )
     assert response.status_code == 400
     assert "not valid UTF-8" in response.content.decode()
@@ -134,7 +137,8 @@ def test_code_goes_only_to_drills(candidate_client, attempt, question):
 def test_without_javascript_a_save_redirects_back_with_a_message(candidate_client, attempt, question):
     with time_machine.travel("2026-03-01 10:05:00+00:00", tick=False):
         response = candidate_client.post(
-            f"/attempts/{attempt.pk}/items/{question.pk}/save/", {"part": "text", "revision": 0, "content": "plain"},
+            f"/attempts/{attempt.pk}/items/{question.pk}/save/",
+            {"part": "text", "revision": 0, "content": "plain"},
             follow=True,
         )
     assert response.redirect_chain[-1][0] == f"/attempts/{attempt.pk}/#item-{question.pk}"
