@@ -57,14 +57,21 @@ def start_attempt(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(attempt)
 
 
+def _answered_ids(answers) -> set[int]:
+    return {a.item_id for a in answers if a.content.strip()}
+
+
 def _item_states(attempt: Attempt, items: list[Item]) -> None:
     """Attach answers, reveal state and (only where allowed) the model answer to each item."""
-    answers = {(a.item_id, a.part): a for a in Answer.objects.filter(attempt=attempt)}
+    rows = list(Answer.objects.filter(attempt=attempt))
+    answers = {(a.item_id, a.part): a for a in rows}
+    answered = _answered_ids(rows)
     reveals = {r.item_id: r for r in Reveal.objects.filter(attempt=attempt)}
     show_all = attempt.reveal_allowed() and not attempt.is_open
     for item in items:
         item.text_answer = answers.get((item.pk, Answer.Part.TEXT))
         item.code_answer = answers.get((item.pk, Answer.Part.CODE))
+        item.answered = item.pk in answered
         item.reveal = reveals.get(item.pk)
         item.locked = item.reveal is not None and attempt.reveal_locks()
         item.show_answer = item.kind != Item.Kind.TEXT and (item.reveal is not None or show_all)
@@ -148,7 +155,10 @@ def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     if not request.htmx:
         messages.success(request, f"{item.title}: saved.")
         return redirect(f"{attempt.get_absolute_url()}#item-{item.pk}")
-    return _render_status(request, attempt, item, part, revision=saved.revision, saved_at=saved.saved_at)
+    answered_count = len(_answered_ids(Answer.objects.filter(attempt=attempt).only("item", "content")))
+    return _render_status(
+        request, attempt, item, part, revision=saved.revision, saved_at=saved.saved_at, answered_count=answered_count
+    )
 
 
 def data_revision(request: HttpRequest) -> str:
@@ -224,9 +234,6 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(attempt)
     sections, items = _attempt_items(attempt)
     for item in items:
-        text = item.text_answer.content.strip() if item.text_answer else ""
-        code = item.code_answer.content.strip() if item.code_answer else ""
-        item.answered = bool(text or code)
         item.revealed_first = item.reveal is not None and not item.reveal.had_answer
     end = attempt.finalized_at or timezone.now()
     context = {
