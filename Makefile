@@ -4,6 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+MULTIARCH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("MULTIARCH") or "x86_64-linux-gnu")')
+# package:file-that-shows-it-is-installed, for what the sandbox and the browser tests need
+TEST_SYSTEM_PACKAGES := bubblewrap:/usr/bin/bwrap util-linux:/usr/bin/setpriv util-linux:/usr/bin/prlimit \
+	libseccomp2:/usr/lib/$(MULTIARCH)/libseccomp.so.2 python3:/usr/bin/python3 chromium:/usr/bin/chromium
 
 .PHONY: run test lint format install serve-setup clean
 
@@ -11,7 +15,7 @@ run: serve-setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
-	@scripts/system-packages.sh bubblewrap:/usr/bin/bwrap chromium:/usr/bin/chromium python3:/usr/bin/python3
+	@scripts/system-packages.sh $(TEST_SYSTEM_PACKAGES)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -233,7 +233,7 @@ SANDBOX_LIMITS = {
     "output_kb": env_int("SANDBOX_OUTPUT_KB", 64),
 }
 # One call of the entry point may take at most this long (and never more than
-# the drill's cpu or wall limit), so one slow case does not sink the others.
+# half the drill's cpu or wall limit), so one slow case does not sink the others.
 SANDBOX_CASE_SECONDS = env_int("SANDBOX_CASE_SECONDS", 2)
 SANDBOX_MAX_PROCESSES = env_int("SANDBOX_MAX_PROCESSES", 16)  # RLIMIT_NPROC, threads included
 SANDBOX_MAX_OPEN_FILES = env_int("SANDBOX_MAX_OPEN_FILES", 64)  # RLIMIT_NOFILE

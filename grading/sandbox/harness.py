@@ -6,9 +6,12 @@ It reads one JSON request on stdin:
     {"code": "...", "entry_point": "name", "cases": [{"args": [...], "kwargs": {...}}, ...],
      "case_seconds": 2.0, "output_bytes": 65536}
 
-and writes JSON lines on the stdout it was started with, one per case as soon
-as the case ends, then a final {"done": ...} line. The program's own prints go
-to a capped buffer instead. The request carries inputs only: expected outputs
+and writes JSON lines on the stdout it was started with: {"ready": true} once
+the request is read (before any of the program's code runs, so the runner can
+tell "the sandbox never started" from "the program broke it"), one line per
+case as soon as the case ends, then a final {"done": ...} line. The program's
+own prints go to a capped buffer instead; each case line carries the span
+("out": [start, end]) of that buffer its case printed. The request carries inputs only: expected outputs
 never enter this process (invariant 2), so nothing the program does here can
 turn a wrong answer into a pass; the trusted grader compares outside.
 """
@@ -16,6 +19,7 @@ turn a wrong answer into a pass; the trusted grader compares outside.
 import io
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -72,6 +76,7 @@ def main() -> int:
     def emit(record: dict) -> None:
         out.write(json.dumps(record, separators=(",", ":")) + "\n")
 
+    emit({"ready": True})
     namespace: dict = {"__name__": "submission"}
     try:
         exec(compile(request["code"], "submission.py", "exec"), namespace)
@@ -80,40 +85,66 @@ def main() -> int:
             raise TypeError(f"{request['entry_point']} is not a function")
     except BaseException as exc:
         emit({"load_error": type(exc).__name__, "message": _last_line(exc)})
-        emit({"done": True, "output": capture.getvalue(), "output_truncated": capture.truncated})
+        emit(_closing(capture))
         return 0
 
     signal.signal(signal.SIGALRM, _on_alarm)
     for index, case in enumerate(request["cases"]):
+        printed_from = capture.size
         started = time.perf_counter()
         signal.setitimer(signal.ITIMER_REAL, case_seconds)
         try:
             value = func(*case.get("args", []), **case.get("kwargs", {}))
         except CaseTimeout:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            emit({"case": index, "error": "TimeLimit"})
-            continue
-        except RecursionError as exc:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            emit({"case": index, "error": "RecursionError", "message": _last_line(exc)})
+            emit({"case": index, "error": "TimeLimit", "out": [printed_from, capture.size]})
             continue
         except MemoryError:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            emit({"case": index, "error": "MemoryError"})
+            emit({"case": index, "error": "MemoryError", "out": [printed_from, capture.size]})
             continue
         except BaseException as exc:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            emit({"case": index, "error": type(exc).__name__, "message": _last_line(exc)})
+            emit(
+                {
+                    "case": index,
+                    "error": type(exc).__name__,
+                    "message": _last_line(exc),
+                    "out": [printed_from, capture.size],
+                }
+            )
             continue
         signal.setitimer(signal.ITIMER_REAL, 0)
         elapsed_ms = (time.perf_counter() - started) * 1000
-        encoded = _to_json(value)
+        try:
+            encoded = _to_json(value)
+            line = f'{{"case":{index},"ms":{elapsed_ms:.3f},"out":[{printed_from},{capture.size}],"value":{encoded}}}\n'
+        except MemoryError:
+            # The value fit in memory but its JSON text does not.
+            del value
+            emit({"case": index, "error": "MemoryError", "out": [printed_from, capture.size]})
+            continue
         if encoded is None:
-            emit({"case": index, "error": "NotSerializable", "message": type(value).__name__})
+            emit(
+                {
+                    "case": index,
+                    "error": "NotSerializable",
+                    "message": type(value).__name__,
+                    "out": [printed_from, capture.size],
+                }
+            )
         else:
-            out.write(f'{{"case":{index},"ms":{elapsed_ms:.3f},"value":{encoded}}}\n')
-    emit({"done": True, "output": capture.getvalue(), "output_truncated": capture.truncated})
+            out.write(line)
+        del value, encoded, line
+    emit(_closing(capture))
     return 0
+
+
+def _closing(capture: _CappedText) -> dict:
+    # The peak RSS is measured here because the runner cannot see it: its own
+    # child inherits the worker's high-water mark when it execs.
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return {"done": True, "output": capture.getvalue(), "output_truncated": capture.truncated, "peak_rss_kb": peak}
 
 
 def _last_line(exc: BaseException) -> str:
@@ -124,4 +155,11 @@ def _last_line(exc: BaseException) -> str:
 
 if __name__ == "__main__":
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 3000))
-    sys.exit(main())
+    try:
+        status = main()
+    except Exception as exc:
+        # sys.stderr is the program's capture by now: say why on the real fd 2,
+        # so the runner can tell a memory failure from a crash.
+        os.write(2, f"harness stopped: {type(exc).__name__}\n".encode())
+        status = 1
+    sys.exit(status)

@@ -16,6 +16,8 @@ class CaseOutcome:
     error: str = ""  # exception type name, "TimeLimit", "NotSerializable", "Crashed"
     message: str = ""
     ms: float = 0.0
+    # The slice of HarnessResult.output this case printed, if the harness said.
+    output_span: tuple[int, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -30,6 +32,7 @@ class HarnessResult:
     output: str = ""
     output_truncated: bool = False
     finished: bool = False  # the harness wrote its closing line
+    ready: bool = False  # the harness read its request (its first line, before any program code)
     extra: dict = field(default_factory=dict)
 
 
@@ -55,20 +58,24 @@ def parse_output(raw: bytes, case_count: int) -> HarnessResult:
     """
     outcomes: dict[int, CaseOutcome] = {}
     result = HarnessResult(outcomes=[])
-    for line in raw.decode("utf-8", errors="replace").splitlines():
+    for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines()):
         try:
             record = json.loads(line)
         except ValueError:
             continue
         if not isinstance(record, dict):
             continue
-        if "load_error" in record:
+        if number == 0 and record == {"ready": True}:
+            # Only the very first line counts: the program cannot run before it.
+            result.ready = True
+        elif "load_error" in record:
             result.load_error = str(record["load_error"])
             result.message = str(record.get("message", ""))
         elif record.get("done") is True:
             result.finished = True
             result.output = str(record.get("output", ""))
             result.output_truncated = bool(record.get("output_truncated"))
+            result.extra["peak_rss_kb"] = int(_number(record.get("peak_rss_kb")))
         elif isinstance(record.get("case"), int) and 0 <= record["case"] < case_count:
             index = record["case"]
             if index in outcomes:
@@ -76,6 +83,22 @@ def parse_output(raw: bytes, case_count: int) -> HarnessResult:
             if "error" in record:
                 outcomes[index] = CaseOutcome(error=str(record["error"]), message=str(record.get("message", "")))
             else:
-                outcomes[index] = CaseOutcome(value=record.get("value"), ms=float(record.get("ms", 0.0)))
+                outcomes[index] = CaseOutcome(value=record.get("value"), ms=_number(record.get("ms")))
+            outcomes[index].output_span = _span(record.get("out"))
     result.outcomes = [outcomes.get(i, CaseOutcome(error="Crashed")) for i in range(case_count)]
     return result
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _span(value: Any) -> tuple[int, int] | None:
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+        and value[0] <= value[1]
+    ):
+        return (value[0], value[1])
+    return None
