@@ -5,6 +5,7 @@ edited: an attempt pins a version, so the questions it was asked, the cases it
 was graded against and the rubric it is reviewed with stay what they were.
 """
 
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -143,6 +144,33 @@ class Item(models.Model):
         return self.kind == self.Kind.DRILL
 
 
+class OrderedJSONField(models.TextField):
+    """JSON stored as text, so it comes back exactly as written.
+
+    PostgreSQL's jsonb reorders object keys, and a drill's inputs must reach
+    the candidate's function as the author wrote them: the iteration order of
+    a dictionary argument is part of the input (rollback_blockers returns
+    slices in the order of `new`).
+    """
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else json.loads(value)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def get_prep_value(self, value):
+        return json.dumps(value)
+
+    def value_to_string(self, obj) -> str:
+        return json.dumps(self.value_from_object(obj))
+
+
 class TestCase(models.Model):
     """One hidden (or visible sample) case of a drill."""
 
@@ -152,9 +180,9 @@ class TestCase(models.Model):
     position = models.PositiveIntegerField()
     category = models.CharField(max_length=100)
     name = models.CharField(max_length=200, blank=True)
-    args = models.JSONField(default=list)
-    kwargs = models.JSONField(default=dict, blank=True)
-    expected = models.JSONField(null=True)
+    args = OrderedJSONField(default=list)
+    kwargs = OrderedJSONField(default=dict, blank=True)
+    expected = OrderedJSONField(default=None)
     visible = models.BooleanField(default=False)
 
     class Meta:

@@ -183,3 +183,16 @@ def test_the_shipped_drills_cover_the_source_test_categories(shipped_packs):
         categories = " | ".join(drill.cases.values_list("category", flat=True)).lower()
         for word in words:
             assert word in categories, f"{entry_point}: no category about {word!r} in {categories}"
+
+
+def test_case_inputs_keep_their_key_order_through_the_database(pack):
+    # PostgreSQL's jsonb would store {"k": 2, "longer-key": 1}; the drill must
+    # receive the dictionary in the order the author wrote it.
+    with (pack.drill / "cases.jsonl").open("a") as f:
+        f.write('{"category": "order", "args": [1, 2], "kwargs": {}, "expected": 3, "name": "x"}\n')
+    run_import(pack.root)
+    case = TestCase.objects.get(category="order")
+    case.args = [{"longer-key": 1, "k": 2}, {"zeta": 0, "a": 1}]
+    case.save(update_fields=["args"])
+    case.refresh_from_db()
+    assert [list(d) for d in case.args] == [["longer-key", "k"], ["zeta", "a"]]
