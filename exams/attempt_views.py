@@ -142,7 +142,9 @@ def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         if not request.htmx:
             messages.error(request, f"{item.title}: {refusal.message}")
             return redirect(f"{attempt.get_absolute_url()}#item-{item.pk}")
-        revision = refusal.current_revision if refusal.current_revision is not None else data_revision(request)
+        # A stale save learns the current revision; any other refusal echoes what the browser sent.
+        sent = request.POST.get("revision", "0")
+        revision = refusal.current_revision if refusal.current_revision is not None else (sent if sent.isdigit() else 0)
         return _render_status(
             request,
             attempt,
@@ -159,12 +161,6 @@ def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     return _render_status(
         request, attempt, item, part, revision=saved.revision, saved_at=saved.saved_at, answered_count=answered_count
     )
-
-
-def data_revision(request: HttpRequest) -> str:
-    """The revision the browser sent, echoed back so a refused save does not move it."""
-    value = request.POST.get("revision", "0")
-    return value if value.isdigit() else "0"
 
 
 @require_POST

@@ -246,17 +246,13 @@ def parse_front_matter(path: Path, text: str, errors: _Collector) -> FrontMatter
     return FrontMatter(path, data, key_lines, body, end + 2)
 
 
-def _check_keys(fm: FrontMatter, allowed: set[str], required: tuple[str, ...], errors: _Collector) -> bool:
-    ok = True
+def _check_keys(fm: FrontMatter, allowed: set[str], required: tuple[str, ...], errors: _Collector) -> None:
     for key in fm.data:
         if key not in allowed:
             errors.add(fm.path, fm.line(key), f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
-            ok = False
     for key in required:
         if key not in fm.data:
             errors.add(fm.path, 1, f"missing required key {key!r}")
-            ok = False
-    return ok
 
 
 def _string(fm: FrontMatter, key: str, errors: _Collector, default: str = "", max_len: int = 200) -> str:
@@ -535,7 +531,6 @@ def _check_reference(item: ItemData, folder: Path, errors: _Collector) -> None:
                 case.line,
                 f"reference solution returned {got}, but the case expects {json.dumps(case.expected)[:200]}",
             )
-            case.has_expected = True
 
 
 def _load_section(folder: Path, errors: _Collector) -> SectionData | None:

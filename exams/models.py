@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -63,14 +63,6 @@ class ExamVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exam.slug} v{self.number}"
-
-    def item_counts(self) -> dict[str, int]:
-        """Number of items of each answerable kind, in one query."""
-        kinds = [k for k in Item.Kind.values if k != Item.Kind.TEXT]
-        return self.items.aggregate(**{k: Count("pk", filter=Q(kind=k)) for k in kinds})
-
-    def total_points(self) -> int:
-        return sum(item.max_points for item in self.items.all())
 
 
 class Section(models.Model):
