@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from exams.models import Answer, Attempt, Exam, Item, Reveal
 from exams.taking import Refused, reveal, save_answer
+from grading.submitting import attach_runs, automatic_score
 
 
 def _get_attempt_for_user(request: HttpRequest, pk: int, *, edit: bool = False) -> Attempt:
@@ -101,6 +102,7 @@ def attempt_page(request: HttpRequest, pk: int) -> HttpResponse:
     if not attempt.is_open or not attempt.can_edit(request.user):
         return redirect("exams:results", pk=attempt.pk)
     sections, items = _attempt_items(attempt)
+    attach_runs(attempt, items)
     answerable = [i for i in items if i.kind != Item.Kind.TEXT]
     context = {
         "attempt": attempt,
@@ -182,6 +184,7 @@ def reveal_answer(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     if not request.htmx:
         return redirect(f"{attempt.get_absolute_url()}#item-{item.pk}")
     _item_states(attempt, [item])
+    attach_runs(attempt, [item])
     return render(request, "exams/attempt.html#item", {"attempt": attempt, "item": item})
 
 
@@ -229,6 +232,7 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "Results appear once the attempt is submitted.")
         return redirect(attempt)
     sections, items = _attempt_items(attempt)
+    attach_runs(attempt, items)
     for item in items:
         item.revealed_first = item.reveal is not None and not item.reveal.had_answer
     end = attempt.finalized_at or timezone.now()
@@ -238,6 +242,7 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         "time_used": end - attempt.started_at,
         "answered": sum(1 for i in items if i.kind != Item.Kind.TEXT and i.answered),
         "answerable": sum(1 for i in items if i.kind != Item.Kind.TEXT),
+        "tests": automatic_score(items),
     }
     return render(request, "exams/results.html", context)
 

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from exams.signals import attempt_finalized
+
 
 class Exam(models.Model):
     slug = models.SlugField(unique=True)
@@ -300,6 +302,7 @@ class Attempt(models.Model):
         )
         if updated:
             self.status, self.finalized_at = status, now
+            attempt_finalized.send(sender=Attempt, attempt=self)
         else:
             self.refresh_from_db(fields=["status", "finalized_at"])
         return bool(updated)

@@ -138,9 +138,33 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 100)
+# Candidates' runs and the periodic tasks go to "grading"; bulk regrades to
+# "regrade". A worker started with `-Q grading,regrade` takes from them in that
+# order ("priority"), so a regrade of a whole exam never delays a candidate.
+CELERY_TASK_DEFAULT_QUEUE = "grading"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "queue_order_strategy": "priority",
+    # A task taken by a worker that died (SIGKILL, lost machine) goes back to
+    # the queue this long after it was taken. Longer than any task runs.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+}
 CELERY_BEAT_SCHEDULE = {
     "finalize-expired-attempts": {"task": "exams.finalize_expired_attempts", "schedule": 60.0},
+    "sweep-submissions": {"task": "grading.sweep_submissions", "schedule": 60.0},
 }
+
+# Grading runs. A candidate may start this many runs a minute (across drills).
+GRADING_RUNS_PER_MINUTE = env_int("GRADING_RUNS_PER_MINUTE", 10)
+# The sweep sends a queued submission again when no worker took it for this long.
+GRADING_REQUEUE_AFTER_SECONDS = env_int("GRADING_REQUEUE_AFTER_SECONDS", 300)
+# A running claim lapses this long after the task's hard time limit: by then
+# the worker that held it is certainly dead, and another may take over.
+GRADING_LEASE_MARGIN_SECONDS = env_int("GRADING_LEASE_MARGIN_SECONDS", 30)
+# A submission taken this many times without a stored result is given up on
+# (marked as an error) instead of being retried forever.
+GRADING_MAX_CLAIMS = env_int("GRADING_MAX_CLAIMS", 3)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -10,4 +10,5 @@ urlpatterns = [
     path("accounts/signup/", account_views.signup, name="signup"),
     path("accounts/password/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("", include("exams.urls")),
+    path("", include("grading.urls")),
 ]

@@ -15,6 +15,7 @@ type at most (its message could carry the hidden input it was raised on).
 import builtins
 import json
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,8 +134,10 @@ class GradeResult:
         }
 
 
-def grade(item: Item, code: str) -> GradeResult:
-    """Grade `code` against the item's cases under the item's limits."""
+def grade(item: Item, code: str, on_progress: Callable[[int], None] | None = None) -> GradeResult:
+    """Grade `code` against the item's cases under the item's limits.
+
+    `on_progress` hears the percentage of cases already run, before each sandbox run."""
     cases = list(item.cases.order_by("position"))
     result = GradeResult(status="graded", total=len(cases), max_score=item.points)
     if len(code.encode("utf-8")) > MAX_CODE_BYTES:
@@ -148,6 +151,8 @@ def grade(item: Item, code: str) -> GradeResult:
     judged: dict[int, CaseResult] = {}
     peaks: list[int] = []
     for group, visible in groups:
+        if on_progress is not None:
+            on_progress(round(100 * len(judged) / max(1, len(cases))))
         try:
             run = runner.run(code, item.entry_point, [_inputs(case) for case in group], limits)
         except (runner.SandboxUnavailable, runner.SandboxError) as exc:

@@ -428,7 +428,14 @@ def _execute(
     except OSError as exc:
         raise SandboxError(f"could not start {argv[0]}: {exc}") from None
 
-    out, err, killed = _exchange(proc, request, limits, started + limits.wall_seconds)
+    try:
+        out, err, killed = _exchange(proc, request, limits, started + limits.wall_seconds)
+    except BaseException:
+        # Interrupted (the task's soft time limit, a shutdown): take the box down with us.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     # Kill the group before reaping the leader, so the group id cannot have
     # been reused by then; after a normal exit there is nobody left to kill.
     with contextlib.suppress(ProcessLookupError, PermissionError):
