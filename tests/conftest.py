@@ -174,3 +174,15 @@ def personas(db):
 def candidate_client(client, personas):
     client.force_login(personas.candidate)
     return client
+
+
+@pytest.fixture
+def eager_grading():
+    """Grading runs in-process through the sandbox, as with no REDIS_URL, even
+    where CI has set one (tests that need a real worker start their own)."""
+    from examsite.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
