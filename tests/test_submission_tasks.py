@@ -133,9 +133,11 @@ def test_ending_an_attempt_grades_the_final_code_once(
 
 def test_an_expired_attempt_grades_its_final_code_too(attempt, drill, django_capture_on_commit_callbacks):
     Answer.objects.create(attempt=attempt, item=drill, part="code", content=WRONG, revision=1)
-    with django_capture_on_commit_callbacks(execute=True):
-        with time_machine.travel(attempt.deadline + timedelta(minutes=1)):
-            call_command("finalize_expired", stdout=StringIO())
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        time_machine.travel(attempt.deadline + timedelta(minutes=1)),
+    ):
+        call_command("finalize_expired", stdout=StringIO())
     final = Submission.objects.get()
     assert (final.source, final.status, final.passed) == ("final", "graded", 0)
 
