@@ -7,7 +7,8 @@ PORT ?= 8000
 MULTIARCH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("MULTIARCH") or "x86_64-linux-gnu")')
 # package:file-that-shows-it-is-installed, for what the sandbox and the browser tests need
 TEST_SYSTEM_PACKAGES := bubblewrap:/usr/bin/bwrap util-linux:/usr/bin/setpriv util-linux:/usr/bin/prlimit \
-	libseccomp2:/usr/lib/$(MULTIARCH)/libseccomp.so.2 python3:/usr/bin/python3 chromium:/usr/bin/chromium
+	libseccomp2:/usr/lib/$(MULTIARCH)/libseccomp.so.2 python3:/usr/bin/python3 chromium:/usr/bin/chromium \
+	procps:/usr/bin/pgrep
 
 .PHONY: run test lint format install serve-setup clean
 

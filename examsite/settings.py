@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -142,6 +143,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 100)
 # "regrade". A worker started with `-Q grading,regrade` takes from them in that
 # order ("priority"), so a regrade of a whole exam never delays a candidate.
 CELERY_TASK_DEFAULT_QUEUE = "grading"
+CELERY_TASK_QUEUES = (Queue("grading"), Queue("regrade"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "queue_order_strategy": "priority",
     # A task taken by a worker that died (SIGKILL, lost machine) goes back to
