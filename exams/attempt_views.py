@@ -35,11 +35,16 @@ def _strict_post(request: HttpRequest) -> dict[str, str]:
     """The form fields, refusing bytes that are not UTF-8 instead of silently
     replacing them (Django's default), so a corrupt save changes nothing."""
     if request.content_type != "application/x-www-form-urlencoded":
-        return request.POST.dict()
-    try:
-        return dict(parse_qsl(request.body.decode("ascii"), keep_blank_values=True, errors="strict"))
-    except (UnicodeDecodeError, ValueError):
-        raise Refused("The text sent is not valid UTF-8, so nothing was saved.", status=400) from None
+        data = request.POST.dict()
+    else:
+        try:
+            data = dict(parse_qsl(request.body.decode("ascii"), keep_blank_values=True, errors="strict"))
+        except (UnicodeDecodeError, ValueError):
+            raise Refused("The text sent is not valid UTF-8, so nothing was saved.", status=400) from None
+    if any("\x00" in value for value in data.values()):
+        # PostgreSQL cannot store it; say so instead of failing on the write.
+        raise Refused("The text contains a NUL character (\\0), which cannot be stored; nothing was saved.", 400)
+    return data
 
 
 @require_POST

@@ -107,6 +107,7 @@ class Submission(models.Model):
     def record(self, claim: int, grade: dict, now: datetime | None = None) -> bool:
         """Store a grade if `claim` still holds the submission; False if a later
         claim took over (then that claim's result is the one that counts)."""
+        grade = storable(grade)
         status = self.Status.GRADED if grade["status"] == "graded" else self.Status.ERROR
         fields = {
             "status": status,
@@ -128,3 +129,15 @@ class Submission(models.Model):
 
     def set_progress(self, claim: int, percent: int) -> None:
         Submission.objects.filter(pk=self.pk, status=self.Status.RUNNING, claims=claim).update(progress=percent)
+
+
+def storable(value):
+    """`value` with every NUL character replaced: PostgreSQL refuses NUL in
+    text and jsonb, and a program's output or exception message may hold one."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    return value

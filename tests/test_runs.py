@@ -219,3 +219,15 @@ def test_the_submission_page_shows_the_code_and_the_result(candidate_client, att
     assert "Test run: Add two numbers" in page
     assert "0 of 3 tests passed" in page
     assert "highlight" in page  # the code, highlighted by Pygments on the server
+
+
+@pytest.mark.parametrize("action", ["save", "run"])
+def test_a_nul_character_is_refused_before_it_reaches_the_database(candidate_client, attempt, drill, action):
+    response = candidate_client.post(
+        f"/attempts/{attempt.pk}/items/{drill.pk}/{action}/",
+        {"part": "code", "content": "def add(a, b):\x00\n    return a + b\n", "revision": 0},
+        **HTMX,
+    )
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
+    assert not Answer.objects.exists() and not Submission.objects.exists()

@@ -174,3 +174,17 @@ def test_regrade_leaves_pending_submissions_alone(queued):
 def test_regrade_of_an_unknown_exam_says_which_exist(mini_exam):
     with pytest.raises(CommandError, match="unknown exam 'nope' \\(known: mini-exam\\)"):
         call_command("regrade", "--exam", "nope")
+
+
+def test_output_with_nul_characters_is_stored_as_a_graded_result(attempt, drill):
+    # PostgreSQL refuses NUL in text and jsonb; the grade must be stored anyway.
+    code = 'def add(a, b):\n    print("out\\x00put")\n    raise ValueError("bad\\x00value")\n'
+    submission = Submission.objects.create(attempt=attempt, item=drill, code=code)
+    assert grade_submission(submission.pk) == "graded"
+    submission.refresh_from_db()
+    sample = submission.visible_cases[0]
+    assert (sample["reason"], sample["message"], sample["stdout"]) == (
+        "exception",
+        "ValueError: bad\ufffdvalue",
+        "out\ufffdput\n",
+    )

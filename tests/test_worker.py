@@ -42,10 +42,13 @@ RIGHT = "def add(a, b):\n    return a + b\n"
 # Slow to load, so the worker can be killed while the sandbox runs it.
 SLOW = "import time\ntime.sleep(2)\n\ndef add(a, b):\n    return a + b\n"
 
-# Scaled-down production timings: a task may run 8 s, its claim lapses 1 s
-# after that, and the broker hands an unacknowledged message out again 10 s
-# after it was taken (checked every second).
+# Scaled-down production timings: a sandbox run may take 3 s of wall clock
+# (a grade is two runs), a task 8 s; a claim lapses 1 s after that, and the
+# broker hands an unacknowledged message out again 10 s after it was taken
+# (checked every second).
 WORKER_ENV = {
+    "SANDBOX_WALL_SECONDS": "3",
+    "SANDBOX_CPU_SECONDS": "2",
     "CELERY_TASK_TIME_LIMIT": "8",
     "CELERY_TASK_SOFT_TIME_LIMIT": "7",
     "GRADING_LEASE_MARGIN_SECONDS": "1",
@@ -185,3 +188,28 @@ def test_a_worker_killed_mid_run_leaves_the_submission_graded_exactly_once(worke
 def _sandboxes_running() -> int:
     found = subprocess.run(["/usr/bin/pgrep", "-f", "/sandbox/harness.py"], capture_output=True, text=True, check=False)
     return len(found.stdout.split())
+
+
+def test_hostile_submissions_through_the_worker_end_graded_and_the_worker_stays_healthy(workers, attempt):
+    drill = attempt.version.items.get(slug="add")
+    worker = workers("hostile")
+    programs = sorted((ROOT / "tests" / "hostile").glob("*.py"))
+    with transaction.atomic():
+        hostile = [
+            Submission.objects.create(attempt=attempt, item=drill, code=path.read_text(), max_score=drill.points)
+            for path in programs
+        ]
+        normal = Submission.objects.create(attempt=attempt, item=drill, code=RIGHT, max_score=drill.points)
+        for submission in [*hostile, normal]:
+            enqueue(submission)
+
+    pending = Submission.objects.filter(status__in=["queued", "running"])
+    wait_for(lambda: not pending.exists(), 240, "every hostile submission to be graded")
+    for path, submission in zip(programs, hostile, strict=True):
+        submission.refresh_from_db()
+        assert (path.name, submission.status, submission.claims) == (path.name, "graded", 1)
+        assert submission.passed < submission.total, path.name
+    normal.refresh_from_db()
+    assert (normal.status, normal.passed, normal.total) == ("graded", 3, 3)
+    assert worker.proc.poll() is None  # the same worker process, still alive
+    assert _sandboxes_running() == 0
