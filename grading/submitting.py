@@ -174,6 +174,8 @@ def attach_runs(attempt: Attempt, items: list[Item], history: int = 10) -> None:
         for submission in rows.order_by("-created_at", "-pk"):
             runs[submission.item_id].append(submission)
     for item in drills:
+        for submission in runs[item.pk]:
+            submission.item = item  # already loaded: the template names its entry point
         item.latest_run = runs[item.pk][0] if runs[item.pk] else None
         item.earlier_runs = runs[item.pk][1 : 1 + history]
         item.run_count = len(runs[item.pk])

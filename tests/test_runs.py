@@ -79,7 +79,7 @@ def test_failures_are_reported_by_category_without_hidden_data(candidate_client,
     assert "basics" in html and "large" in html
     assert "wrong answer" in html
     # The sample case is shown in full: its input, expected 3 and the actual -1.
-    assert "[1, 2]" in html and "<code>-1</code>" in html
+    assert "<code>add(1, 2)</code>" in html and "<code>-1</code>" in html
     assert HIDDEN_INPUT not in html
     stored = json.dumps(Submission.objects.get().result)
     assert HIDDEN_INPUT not in stored and "1000001" not in stored

@@ -1,5 +1,3 @@
-import json
-
 from django import template
 
 register = template.Library()
@@ -22,12 +20,28 @@ def reason_label(code: str) -> str:
     return REASONS.get(code, code.replace("_", " "))
 
 
+SHOWN_CHARS = 4000
+
+
 @register.filter
-def as_json(value) -> str:
-    """A value as compact JSON text, for showing a sample case's data (escaped by the template)."""
+def as_python(value) -> str:
+    """A sample case's value as the Python literal the candidate's function
+    sees or returns (escaped by the template)."""
     if isinstance(value, str) and value.endswith("... (truncated)"):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return value  # the grader already cut it short
+    return _capped(repr(value))
+
+
+@register.filter
+def as_call(case_input: dict, entry_point: str) -> str:
+    """A sample case's input as the call the harness made: `add(1, 2)`."""
+    args = [repr(arg) for arg in case_input.get("args", [])]
+    args += [f"{name}={value!r}" for name, value in (case_input.get("kwargs") or {}).items()]
+    return _capped(f"{entry_point}({', '.join(args)})")
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "... (truncated)"
 
 
 @register.filter

@@ -19,7 +19,7 @@ RIGHT = "def add(a, b):\n    return a + b"
 # The hidden "large" case is add(1000000, 1); neither its input nor its
 # expected value may reach the candidate's page.
 HIDDEN_CASE_TEXT = ("1000000", "1000001")
-SAMPLE_INPUT = '{"args": [1, 2], "kwargs": {}}'
+SAMPLE_INPUT = "add(1, 2)"
 
 
 def start_practice(page, live_server) -> Attempt:
