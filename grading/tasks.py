@@ -35,7 +35,9 @@ def grade_submission(self, submission_id: int) -> str:
         submission.record(claim, _error(submission, why))
         return "given up"
     try:
-        result = grader.grade(submission.item, submission.code, lambda percent: submission.set_progress(claim, percent))
+        # The claim already set 0%: write only real progress.
+        progress = lambda percent: percent and submission.set_progress(claim, percent)  # noqa: E731
+        result = grader.grade(submission.item, submission.code, progress)
         outcome = result.as_dict()
     except SoftTimeLimitExceeded:
         outcome = _error(submission, "grading took longer than the time allowed")

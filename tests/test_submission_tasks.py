@@ -93,7 +93,7 @@ def test_progress_is_recorded_between_the_two_sandbox_runs(queued, monkeypatch):
 
     monkeypatch.setattr(Submission, "set_progress", spy)
     grade_submission(queued.pk)
-    assert seen == [0, 33]  # before the sample run (1 case) and before the hidden run (2 more)
+    assert seen == [33]  # before the hidden run (the claim set 0% before the sample run)
 
 
 def test_the_sweep_resends_what_no_worker_is_working_on(attempt, drill, settings, django_capture_on_commit_callbacks):
