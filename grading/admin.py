@@ -23,5 +23,5 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Grade again (on the bulk queue), keeping the current results")
     def regrade_selected(self, request, queryset) -> None:
-        count = regrade(queryset)
+        count = len(regrade(queryset))
         self.message_user(request, f"{count} submission(s) queued for regrading.", messages.SUCCESS)

@@ -27,6 +27,8 @@ class Submission(models.Model):
         RUN = "run", "Run tests"
         FINAL = "final", "Final code, at the end of the attempt"
 
+    PENDING = (Status.QUEUED, Status.RUNNING)  # a worker has yet to store its result
+
     # Queue names; the worker consumes them in this order of priority.
     RUN_QUEUE = "grading"
     REGRADE_QUEUE = "regrade"
@@ -69,7 +71,7 @@ class Submission(models.Model):
 
     @property
     def is_pending(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in self.PENDING
 
     @property
     def categories(self) -> list[dict]:

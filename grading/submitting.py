@@ -54,7 +54,7 @@ def run_tests(attempt: Attempt, item: Item, code: str, now: datetime | None = No
         check_writable(attempt, now)
         if is_locked(attempt, item):
             raise Refused("You revealed the model answer for this drill, so its tests can no longer be run.", 403)
-        if Submission.objects.filter(attempt=attempt, item=item, status__in=PENDING).exists():
+        if Submission.objects.filter(attempt=attempt, item=item, status__in=Submission.PENDING).exists():
             raise Refused("Your previous run of this drill has not finished yet; its results will appear here.", 429)
         _check_rate(attempt, now)
         submission = Submission.objects.create(
@@ -62,9 +62,6 @@ def run_tests(attempt: Attempt, item: Item, code: str, now: datetime | None = No
         )
         enqueue(submission)
     return submission
-
-
-PENDING = (Submission.Status.QUEUED, Submission.Status.RUNNING)
 
 
 def _check_rate(attempt: Attempt, now: datetime) -> None:
@@ -112,16 +109,18 @@ def queue_final_runs(attempt: Attempt) -> list[Submission]:
     return created
 
 
-def regrade(submissions: QuerySet, now: datetime | None = None) -> int:
+def regrade(submissions: QuerySet, now: datetime | None = None) -> list[int]:
     """Grade finished submissions again on the bulk queue; each keeps its
     current result in `earlier_results`. Pending ones are left alone (they are
-    about to be graded anyway). Returns how many were queued."""
+    about to be graded anyway). Returns the ids of those queued."""
     now = now or timezone.now()
-    queued = 0
-    finished = submissions.filter(status__in=[Submission.Status.GRADED, Submission.Status.ERROR])
+    queued = []
+    finished = submissions.exclude(status__in=Submission.PENDING)
     for pk in finished.values_list("pk", flat=True).iterator():
         with transaction.atomic():
-            submission = Submission.objects.select_for_update().filter(pk=pk).exclude(status__in=PENDING).first()
+            submission = (
+                Submission.objects.select_for_update().filter(pk=pk).exclude(status__in=Submission.PENDING).first()
+            )
             if submission is None:
                 continue
             submission.earlier_results.append(
@@ -141,7 +140,7 @@ def regrade(submissions: QuerySet, now: datetime | None = None) -> int:
             submission.claims = 0
             submission.save(update_fields=["earlier_results", "status", "queue", "queued_at", "progress", "claims"])
             enqueue(submission)
-        queued += 1
+        queued.append(pk)
     return queued
 
 

@@ -14,10 +14,9 @@ from exams.models import Answer, Attempt
 from grading.models import Submission
 from grading.submitting import sweep
 from grading.tasks import grade_submission
+from tests.test_runs import RIGHT, WRONG
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_grading")]
-RIGHT = "def add(a, b):\n    return a + b\n"
-WRONG = "def add(a, b):\n    return a - b\n"
 
 
 @pytest.fixture

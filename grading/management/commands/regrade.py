@@ -27,21 +27,20 @@ class Command(BaseCommand):
         submissions = Submission.objects.filter(attempt__exam__slug=exam)
         if drill:
             submissions = submissions.filter(item__slug=drill)
-        started = list(submissions.exclude(status__in=["queued", "running"]).values_list("pk", flat=True))
-        count = regrade(Submission.objects.filter(pk__in=started))
+        queued = regrade(submissions)
         self.stdout.write(
-            f"{count} submission(s) of {exam} queued for regrading on the {Submission.REGRADE_QUEUE!r} queue."
+            f"{len(queued)} submission(s) of {exam} queued for regrading on the {Submission.REGRADE_QUEUE!r} queue."
         )
-        if wait and count:
-            self._compare(started, wait)
+        if wait and queued:
+            self._compare(queued, wait)
 
     def _compare(self, pks: list[int], wait: int) -> None:
         rows = Submission.objects.filter(pk__in=pks)
         deadline = time.monotonic() + wait
-        while rows.filter(status__in=["queued", "running"]).exists():
+        pending = rows.filter(status__in=Submission.PENDING)
+        while pending.exists():
             if time.monotonic() > deadline:
-                pending = rows.filter(status__in=["queued", "running"]).count()
-                raise CommandError(f"{pending} submission(s) still being regraded after {wait} s")
+                raise CommandError(f"{pending.count()} submission(s) still being regraded after {wait} s")
             time.sleep(0.5)
         changed = 0
         for submission in rows.select_related("item", "attempt__user").order_by("pk"):
