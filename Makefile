@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The commands of the README: `make run`, `make test` and `make stack`.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,10 +10,15 @@ TEST_SYSTEM_PACKAGES := bubblewrap:/usr/bin/bwrap util-linux:/usr/bin/setpriv ut
 	libseccomp2:/usr/lib/$(MULTIARCH)/libseccomp.so.2 python3:/usr/bin/python3 chromium:/usr/bin/chromium \
 	procps:/usr/bin/pgrep
 
-.PHONY: run test lint format install serve-setup clean
+.PHONY: run test stack lint format install serve-setup clean
 
 run: serve-setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# The production shape on this machine: gunicorn, a Celery worker and beat
+# under honcho (Procfile), on PostgreSQL and Redis (docs/operations.md).
+stack: install
+	$(PY) -m examsite.stack --host $(HOST) --port $(PORT)
 
 test: install
 	@scripts/system-packages.sh $(TEST_SYSTEM_PACKAGES)

@@ -1,8 +1,10 @@
 from django.contrib import admin
 
+from exams.account_views import ThrottledAdminAuthenticationForm
 from exams.models import (
     Accommodation,
     Answer,
+    AnswerOpening,
     Attempt,
     DeadlineExtension,
     Exam,
@@ -13,6 +15,9 @@ from exams.models import (
     Section,
     TestCase,
 )
+
+# The admin's log-in counts failures with the site's (exams/throttle.py).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -29,7 +34,19 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ImmutableAdmin(admin.ModelAdmin):
+class UndeletableAdmin(admin.ModelAdmin):
+    """Never deleted here (no delete page, no bulk action), not even by a
+    superuser: imported content is what attempts were asked and graded
+    against (a deleted hidden case would silently change a version's
+    grading), and attempts, answers and reveals are the record of what a
+    candidate did (a deleted reveal would unlock a timed item). Deleting a
+    user who has attempts is refused for the same reason."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ImmutableAdmin(UndeletableAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -58,7 +75,7 @@ class CaseInline(ReadOnlyInline):
 
 
 @admin.register(Exam)
-class ExamAdmin(admin.ModelAdmin):
+class ExamAdmin(UndeletableAdmin):
     list_display = ["slug", "current_version", "created_at"]
     search_fields = ["slug"]
     readonly_fields = ["slug", "created_at", "current_version"]
@@ -139,8 +156,13 @@ class RevealInline(ReadOnlyInline):
     fields = ["item", "user", "revealed_at", "had_answer"]
 
 
+class OpeningInline(ReadOnlyInline):
+    model = AnswerOpening
+    fields = ["item", "opened_at"]
+
+
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
+class AttemptAdmin(UndeletableAdmin):
     list_display = ["pk", "user", "version", "mode", "status", "started_at", "deadline", "time_multiplier"]
     list_filter = ["status", "mode", "exam"]
     search_fields = ["user__username"]
@@ -155,7 +177,7 @@ class AttemptAdmin(admin.ModelAdmin):
         "time_multiplier",
         "finalized_at",
     ]
-    inlines = [ExtensionInline, AnswerInline, RevealInline]
+    inlines = [ExtensionInline, AnswerInline, RevealInline, OpeningInline]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,60 +1,49 @@
-"""Taking an exam: start, the attempt page, autosave, reveal, submit, results."""
+"""Taking an exam: start, the attempt page, autosave, reveal, submit.
 
-from urllib.parse import parse_qsl
+The results page shows scores, so it lives with scoring (grading/pages.py);
+pages here only redirect to it by its URL.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from exams.models import Answer, Attempt, Exam, Item, Reveal
+from exams import taking
+from exams.models import Accommodation, Answer, Attempt, Exam, Item
+from exams.state import attempt_state
 from exams.taking import Refused, reveal, save_answer
-from grading.submitting import attach_runs, automatic_score
+from exams.web import get_item, get_own_attempt, strict_post
 
 
-def _get_attempt_for_user(request: HttpRequest, pk: int, *, edit: bool = False) -> Attempt:
-    """The attempt if this user may see it (or change it, with edit=True); 404 otherwise,
-    so ids of other people's attempts reveal nothing."""
-    attempt = get_object_or_404(Attempt.objects.select_related("version", "exam", "user"), pk=pk)
-    allowed = attempt.can_edit(request.user) if edit else attempt.can_view(request.user)
-    if not allowed:
-        raise Http404("No such attempt")
+def _current_exam(slug: str) -> Exam:
+    return get_object_or_404(Exam.objects.select_related("current_version"), slug=slug, current_version__isnull=False)
+
+
+def _open_timed_attempt(user, exam: Exam) -> Attempt | None:
+    attempt = Attempt.objects.filter(user=user, exam=exam, mode=Attempt.Mode.TIMED, status=Attempt.Status.IN_PROGRESS)
+    attempt = attempt.first()
+    if attempt is not None and attempt.finalize_if_expired():
+        return None
     return attempt
-
-
-def _get_item(attempt: Attempt, item_pk: int) -> Item:
-    return get_object_or_404(Item, pk=item_pk, version_id=attempt.version_id)
-
-
-def _strict_post(request: HttpRequest) -> dict[str, str]:
-    """The form fields, refusing bytes that are not UTF-8 instead of silently
-    replacing them (Django's default), so a corrupt save changes nothing."""
-    if request.content_type != "application/x-www-form-urlencoded":
-        data = request.POST.dict()
-    else:
-        try:
-            data = dict(parse_qsl(request.body.decode("ascii"), keep_blank_values=True, errors="strict"))
-        except (UnicodeDecodeError, ValueError):
-            raise Refused("The text sent is not valid UTF-8, so nothing was saved.", status=400) from None
-    if any("\x00" in value for value in data.values()):
-        # PostgreSQL cannot store it; say so instead of failing on the write.
-        raise Refused("The text contains a NUL character (\\0), which cannot be stored; nothing was saved.", 400)
-    return data
 
 
 @require_POST
 @login_required
 def start_attempt(request: HttpRequest, slug: str) -> HttpResponse:
-    exam = get_object_or_404(Exam.objects.select_related("current_version"), slug=slug, current_version__isnull=False)
+    exam = _current_exam(slug)
     mode = request.POST.get("mode")
     if mode not in Attempt.Mode.values:
         messages.error(request, "Choose practice or timed mode to start.")
         return redirect(exam)
+    confirmed = request.POST.get("confirmed") == "yes"
+    if mode == Attempt.Mode.TIMED and not confirmed and not _open_timed_attempt(request.user, exam):
+        # A clock that cannot be paused starts only from the confirmation page.
+        return redirect("exams:confirm_start", slug=exam.slug)
     attempt, created = Attempt.start(request.user, exam, mode)
     if created:
         messages.success(request, f"{attempt.get_mode_display()} attempt started. Answers save as you type.")
@@ -63,63 +52,35 @@ def start_attempt(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(attempt)
 
 
-def _answered_ids(answers) -> set[int]:
-    return {a.item_id for a in answers if a.content.strip()}
-
-
-def _item_states(attempt: Attempt, items: list[Item]) -> None:
-    """Attach answers, reveal state and (only where allowed) the model answer to each item."""
-    rows = list(Answer.objects.filter(attempt=attempt))
-    answers = {(a.item_id, a.part): a for a in rows}
-    answered = _answered_ids(rows)
-    reveals = {r.item_id: r for r in Reveal.objects.filter(attempt=attempt)}
-    show_all = attempt.reveal_allowed() and not attempt.is_open
-    for item in items:
-        item.text_answer = answers.get((item.pk, Answer.Part.TEXT))
-        item.code_answer = answers.get((item.pk, Answer.Part.CODE))
-        item.answered = item.pk in answered
-        item.reveal = reveals.get(item.pk)
-        item.locked = item.reveal is not None and attempt.reveal_locks()
-        item.show_answer = item.kind != Item.Kind.TEXT and (item.reveal is not None or show_all)
-        if not item.show_answer:
-            # Not in the page at all, not even hidden (invariant 1).
-            item.answer_html = item.reference_solution = ""
-
-
-def _attempt_items(attempt: Attempt) -> tuple[list, list[Item]]:
-    sections = list(attempt.version.sections.all())
-    items = list(attempt.version.items.all())
-    _item_states(attempt, items)
-    by_section: dict[int, list[Item]] = {s.pk: [] for s in sections}
-    for item in items:
-        by_section[item.section_id].append(item)
-    for section in sections:
-        section.item_list = by_section[section.pk]
-    return sections, items
+@require_GET
+@login_required
+def confirm_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """What starting a timed attempt commits to, before the clock starts."""
+    exam = _current_exam(slug)
+    open_attempt = _open_timed_attempt(request.user, exam)
+    if open_attempt is not None:
+        messages.info(request, "You already have a timed attempt in progress on this exam: here it is.")
+        return redirect(open_attempt)
+    version = exam.current_version
+    multiplier = Accommodation.objects.filter(user=request.user).values_list("time_multiplier", flat=True).first()
+    minutes = round(version.duration_minutes * multiplier) if multiplier else version.duration_minutes
+    context = {"exam": exam, "version": version, "multiplier": multiplier, "minutes": minutes}
+    return render(request, "exams/start_confirm.html", context)
 
 
 @require_GET
 @login_required
 @vary_on_headers("HX-Request")
 def attempt_page(request: HttpRequest, pk: int) -> HttpResponse:
-    attempt = _get_attempt_for_user(request, pk)
+    attempt = get_object_or_404(Attempt.objects.select_related("version", "exam", "user"), pk=pk)
+    if not attempt.can_edit(request.user) and not request.user.is_staff:
+        raise Http404("No such attempt")
     attempt.finalize_if_expired()
     if not attempt.is_open or not attempt.can_edit(request.user):
-        return redirect("exams:results", pk=attempt.pk)
-    sections, items = _attempt_items(attempt)
-    attach_runs(attempt, items)
-    answerable = [i for i in items if i.kind != Item.Kind.TEXT]
-    context = {
-        "attempt": attempt,
-        "sections": sections,
-        "answered": sum(
-            1
-            for i in answerable
-            if (i.text_answer and i.text_answer.content.strip()) or (i.code_answer and i.code_answer.content.strip())
-        ),
-        "answerable": len(answerable),
-        "now": timezone.now(),
-    }
+        # A finished attempt, or staff looking at someone's: the read-only results.
+        return redirect(attempt.get_results_url())
+    state = attempt_state(attempt)
+    context = {"attempt": attempt, "state": state, "sections": state.sections, "now": timezone.now()}
     return render(request, "exams/attempt.html", context)
 
 
@@ -131,10 +92,10 @@ def _render_status(request: HttpRequest, attempt: Attempt, item: Item, part: str
 @require_POST
 @login_required
 def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    attempt = _get_attempt_for_user(request, pk, edit=True)
-    item = _get_item(attempt, item_pk)
+    attempt = get_own_attempt(request, pk)
+    item = get_item(attempt, item_pk)
     try:
-        data = _strict_post(request)
+        data = strict_post(request)
         part = data.get("part", "")
         if item.kind == Item.Kind.TEXT or part not in Answer.Part.values:
             raise Refused("This item takes no answer of that kind.", status=400)
@@ -164,43 +125,75 @@ def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     if not request.htmx:
         messages.success(request, f"{item.title}: saved.")
         return redirect(f"{attempt.get_absolute_url()}#item-{item.pk}")
-    answered_count = len(_answered_ids(Answer.objects.filter(attempt=attempt).only("item", "content")))
+    state = attempt_state(attempt)
     return _render_status(
-        request, attempt, item, part, revision=saved.revision, saved_at=saved.saved_at, answered_count=answered_count
+        request,
+        attempt,
+        item,
+        part,
+        revision=saved.revision,
+        saved_at=saved.saved_at,
+        answered_count=state.answered_count,
+        nav_item=state.item(item.pk),
     )
 
 
 @require_POST
 @login_required
 def reveal_answer(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    attempt = _get_attempt_for_user(request, pk, edit=True)
-    item = _get_item(attempt, item_pk)
+    attempt = get_own_attempt(request, pk)
+    item = get_item(attempt, item_pk)
     if item.kind == Item.Kind.TEXT:
         raise Http404("Reading items have no model answer")
     try:
         reveal(attempt, item, request.user)
     except Refused as refusal:
-        if request.htmx:
-            return HttpResponse(refusal.message, status=refusal.status)
-        messages.error(request, refusal.message)
-        return redirect(attempt)
-    if not attempt.is_open:
-        return redirect("exams:results", pk=attempt.pk)
+        if not request.htmx:
+            messages.error(request, refusal.message)
+            return redirect(attempt)
+        attempt.refresh_from_db(fields=["status", "finalized_at"])
+        if not attempt.is_open:
+            # The results page says why (the message) and shows what the policy allows.
+            messages.error(request, refusal.message)
+            response = HttpResponse(refusal.message, status=refusal.status)
+            response["HX-Redirect"] = attempt.get_results_url()
+            return response
+        return _render_item(request, attempt, item, status=refusal.status, reveal_error=refusal.message)
     if not request.htmx:
         return redirect(f"{attempt.get_absolute_url()}#item-{item.pk}")
-    _item_states(attempt, [item])
-    attach_runs(attempt, [item])
-    return render(request, "exams/attempt.html#item", {"attempt": attempt, "item": item})
+    return _render_item(request, attempt, item)
+
+
+def _render_item(request: HttpRequest, attempt: Attempt, item: Item, status: int = 200, **extra) -> HttpResponse:
+    state = attempt_state(attempt, item_pks=[item.pk])
+    context = {"attempt": attempt, "state": state, "item": state.items[0], **extra}
+    # The item, and its entry in the question navigator (revealed, locked) out of band.
+    return render(request, "exams/_item_response.html", context, status=status)
+
+
+@require_POST
+@login_required
+def open_answer(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """Open one model answer on the results page of an ended attempt."""
+    attempt = get_own_attempt(request, pk)
+    item = get_item(attempt, item_pk)
+    try:
+        taking.open_answer(attempt, item)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+        if attempt.is_open:
+            return redirect(attempt)
+    return redirect(f"{attempt.get_results_url()}?opened={item.pk}#review-{item.pk}")
 
 
 @require_GET
 @login_required
 def clock(request: HttpRequest, pk: int) -> HttpResponse:
     """The countdown's re-sync; once the deadline passes it ends the attempt."""
-    attempt = _get_attempt_for_user(request, pk, edit=True)
+    attempt = get_own_attempt(request, pk)
     attempt.finalize_if_expired()
     if not attempt.is_open:
-        results_url = reverse("exams:results", args=[attempt.pk])
+        results_url = attempt.get_results_url()
         if request.htmx:
             return HttpResponseClientRedirect(results_url)
         return redirect(results_url)
@@ -209,47 +202,18 @@ def clock(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
-    attempt = _get_attempt_for_user(request, pk, edit=True)
+    attempt = get_own_attempt(request, pk)
     attempt.finalize_if_expired()
     if not attempt.is_open:
         messages.info(request, "This attempt has already ended.")
-        return redirect("exams:results", pk=attempt.pk)
+        return redirect(attempt.get_results_url())
     if request.method == "POST":
         attempt.finalize(Attempt.Status.SUBMITTED)
         messages.success(request, "Attempt submitted.")
-        return redirect("exams:results", pk=attempt.pk)
-    _, items = _attempt_items(attempt)
-    unanswered = [
-        i
-        for i in items
-        if i.kind != Item.Kind.TEXT
-        and not ((i.text_answer and i.text_answer.content.strip()) or (i.code_answer and i.code_answer.content.strip()))
-    ]
-    return render(request, "exams/submit.html", {"attempt": attempt, "unanswered": unanswered})
-
-
-@require_GET
-@login_required
-def results(request: HttpRequest, pk: int) -> HttpResponse:
-    attempt = _get_attempt_for_user(request, pk)
-    attempt.finalize_if_expired()
-    if attempt.is_open and attempt.can_edit(request.user):
-        messages.info(request, "Results appear once the attempt is submitted.")
-        return redirect(attempt)
-    sections, items = _attempt_items(attempt)
-    attach_runs(attempt, items)
-    for item in items:
-        item.revealed_first = item.reveal is not None and not item.reveal.had_answer
-    end = attempt.finalized_at or timezone.now()
-    context = {
-        "attempt": attempt,
-        "sections": sections,
-        "time_used": end - attempt.started_at,
-        "answered": sum(1 for i in items if i.kind != Item.Kind.TEXT and i.answered),
-        "answerable": sum(1 for i in items if i.kind != Item.Kind.TEXT),
-        "tests": automatic_score(items),
-    }
-    return render(request, "exams/results.html", context)
+        return redirect(attempt.get_results_url())
+    # With the panels: a drill with a test run counts as answered.
+    state = attempt_state(attempt)
+    return render(request, "exams/submit.html", {"attempt": attempt, "unanswered": state.unanswered})
 
 
 @require_GET

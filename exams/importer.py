@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from exams.loader import Criterion, ExamData
-from exams.models import Exam, ExamVersion, Item, RubricCriterion, Section, TestCase
+from exams.models import Exam, ExamVersion, Item, RubricCriterion, Section, TestCase, item_content_hash
 from exams.rendering import render_markdown
 
 
@@ -94,6 +94,7 @@ def _store_content(version: ExamVersion, data: ExamData) -> None:
             compare=d.compare,
             tolerance=d.tolerance,
             limits=d.limits,
+            content_hash=item_content_hash(d),
         )
         for position, (section, d) in enumerate(pairs, start=1)
     )

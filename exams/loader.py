@@ -10,14 +10,41 @@ import ast
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from grading.compare import outputs_match
-from grading.reference import ReferenceRunError, run_reference
+
+class ReferenceRunError(Exception):
+    """A drill's reference solution could not be run at all."""
+
+
+@dataclass(frozen=True)
+class DrillTools:
+    """How a drill's reference solution is run and its outputs compared.
+
+    That is scoring's business (grading/ runs code and owns the trusted
+    comparison); it registers its tools at start-up (`grading.apps`), so this
+    module checks drills without importing the layer above it.
+    `run_reference(code, entry_point, inputs)` returns the harness result
+    (`load_error`, `message`, `outcomes`) or raises ReferenceRunError;
+    `outputs_match(mode, expected, actual, tolerance)` compares one output.
+    """
+
+    run_reference: Callable[[str, str, list[dict]], Any]
+    outputs_match: Callable[[str, Any, Any, float | None], bool]
+
+
+_drill_tools: DrillTools | None = None
+
+
+def register_drill_tools(tools: DrillTools) -> None:
+    global _drill_tools
+    _drill_tools = tools
+
 
 # Part of every content hash: bump it when the same files should import as new
 # content (a change in how the format is read).
@@ -510,8 +537,11 @@ def _check_reference(item: ItemData, folder: Path, errors: _Collector) -> None:
     and fail on any case it does not pass."""
     cases_path = folder / "cases.jsonl"
     inputs = [{"args": c.args, "kwargs": c.kwargs} for c in item.cases]
+    if _drill_tools is None:
+        errors.add(folder / "solution.py", 1, "drills cannot be checked: the grading app is not installed")
+        return
     try:
-        result = run_reference(item.reference_solution, item.entry_point, inputs)
+        result = _drill_tools.run_reference(item.reference_solution, item.entry_point, inputs)
     except ReferenceRunError as exc:
         errors.add(folder / "solution.py", 1, f"reference solution could not run: {exc}")
         return
@@ -524,7 +554,7 @@ def _check_reference(item: ItemData, folder: Path, errors: _Collector) -> None:
             errors.add(cases_path, case.line, f"reference solution failed this case ({outcome.error}{detail})")
         elif not case.has_expected:
             case.expected = outcome.value
-        elif not outputs_match(item.compare, case.expected, outcome.value, item.tolerance):
+        elif not _drill_tools.outputs_match(item.compare, case.expected, outcome.value, item.tolerance):
             got = json.dumps(outcome.value)[:200]
             errors.add(
                 cases_path,

@@ -5,6 +5,7 @@ edited: an attempt pins a version, so the questions it was asked, the cases it
 was graded against and the rubric it is reviewed with stay what they were.
 """
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -85,6 +86,25 @@ class Section(models.Model):
         return self.title
 
 
+# What defines an item's content for "seen before" (exams.taking.seen_before).
+CONTENT_FIELDS = ("kind", "prompt_md", "written_prompt_md", "entry_point", "answer_md", "reference_solution")
+
+
+def item_content_hash(item) -> str:
+    """sha256 of what a candidate is asked (kind, prompt, written prompt,
+    entry point) and what a reveal shows (model answer, reference solution).
+
+    The same item in a later exam version has the same hash, so an answer
+    seen in an attempt of one version counts as seen in the next. Title,
+    points, rubric, starter code, limits and hidden cases are left out:
+    changing them (a new version adds hidden cases) does not make an answer
+    the candidate saw any less seen. `item` is anything with those
+    attributes: a loaded `ItemData`, an `Item`, a migration's historical Item.
+    """
+    content = {name: getattr(item, name) for name in CONTENT_FIELDS}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
 class Item(models.Model):
     class Kind(models.TextChoices):
         TEXT = "text", "Reading"
@@ -119,6 +139,9 @@ class Item(models.Model):
     compare = models.CharField(max_length=10, choices=Compare.choices, blank=True)
     tolerance = models.FloatField(null=True, blank=True)
     limits = models.JSONField(default=dict, blank=True)
+    # item_content_hash(): equal for the same item across versions. Never
+    # shown: for a short model answer it could be guessed from the hash.
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["version", "position"]
@@ -254,6 +277,9 @@ class Attempt(models.Model):
     deadline = models.DateTimeField(null=True, blank=True)
     time_multiplier = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("1.00"))
     finalized_at = models.DateTimeField(null=True, blank=True)
+    # When the candidate's results page first showed model answers by the
+    # exam's policy: from then on they count as seen (exams.taking.seen_before).
+    answers_shown_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -272,6 +298,11 @@ class Attempt(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("exams:attempt", args=[self.pk])
+
+    def get_results_url(self) -> str:
+        # The results page shows scores, so scoring serves it; the project's
+        # URLconf names it, and this app needs only the name.
+        return reverse("attempt_results", args=[self.pk])
 
     @property
     def is_timed(self) -> bool:
@@ -323,9 +354,6 @@ class Attempt(models.Model):
     def reveal_locks(self) -> bool:
         """In a timed attempt, revealing an answer locks that item's answer."""
         return self.is_timed and self.version.reveal_policy == ExamVersion.RevealPolicy.ON_DEMAND
-
-    def can_view(self, user) -> bool:
-        return user.is_authenticated and (user.pk == self.user_id or user.is_staff)
 
     def can_edit(self, user) -> bool:
         return user.is_authenticated and user.pk == self.user_id
@@ -397,7 +425,9 @@ class Answer(models.Model):
         TEXT = "text", "Written answer"
         CODE = "code", "Code"
 
-    MAX_LENGTH = 65_536
+    # In bytes of UTF-8, checked at every save (`taking.check_length`): the
+    # grader runs code up to this size too, so a saved answer always runs.
+    MAX_BYTES = 65_536
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="answers")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
@@ -429,3 +459,20 @@ class Reveal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} revealed {self.item.slug} in attempt {self.attempt_id}"
+
+
+class AnswerOpening(models.Model):
+    """The candidate opened an item's model answer on the results page of an
+    ended attempt. Only answers actually opened count as seen in later timed
+    attempts (exams.taking.seen_before), so a results page shows each model
+    answer behind its own control instead of all of them at once."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="openings")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["attempt", "item"], name="one_opening_per_item")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt_id} opened the answer of {self.item_id}"

@@ -77,6 +77,14 @@ def highlight_code(code: str, language: str = "python") -> str:
     return f'<pre class="highlight"><code>{body}</code></pre>\n'
 
 
+_NUMBERED = HtmlFormatter(linenos="inline", wrapcode=True, cssclass="highlight numbered")
+
+
+def highlight_numbered(code: str) -> str:
+    """Python with a line number before each line (reviewers cite lines)."""
+    return highlight(code, get_lexer_by_name("python"), _NUMBERED)
+
+
 def _highlight_fence(code: str, lang: str, _attrs: str) -> str:
     return highlight_code(code, lang.strip() or "text")
 

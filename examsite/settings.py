@@ -77,6 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that their duration covers everything below (docs/operations.md).
+    "examsite.logs.RequestLogMiddleware",
+    "examsite.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "examsite.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -84,9 +87,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "examsite.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "examsite.middleware.KeepMultipartBodyMiddleware",
 ]
 
 ROOT_URLCONF = "examsite.urls"
@@ -102,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "grading.context_processors.reviewing",
             ],
         },
     },
@@ -110,7 +116,18 @@ TEMPLATES = [
 # No DATABASE_URL: a SQLite file under var/, so `make run` needs no server.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60))}
+    # Each web thread and worker process keeps its connection for a minute
+    # instead of opening one per request (about 3 ms and a backend fork on
+    # PostgreSQL's side); the health check at the start of a request drops a
+    # connection the server closed meanwhile (a restart), so the request gets
+    # a fresh one instead of an error (docs/operations.md).
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("CONN_MAX_AGE", 60),
+            conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
+        )
+    }
 else:
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES = {
@@ -121,7 +138,8 @@ else:
             # A file, not the default shared-cache memory database: there, two
             # requests of the threaded live server fail at once with "database
             # table is locked" instead of waiting as they do on the real file.
-            "TEST": {"NAME": str(BASE_DIR / "var" / "test.sqlite3")},
+            # SQLITE_TEST_PATH lets two test runs in one checkout keep apart.
+            "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test.sqlite3"))},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -132,6 +150,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sessions are read on every request of a logged-in user: with Redis, from the
+# cache (written through to the database, so a Redis restart logs nobody out).
+# Without Redis the cache is each process's own memory, where a session changed
+# by one process (a log-out) would stay stale in another: the database alone.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+
 # Celery: with REDIS_URL tasks go to workers; without it they run in-process
 # (eagerly), through the same code.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -141,6 +165,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# The worker's values hold (grading.tasks.GradingTask sends messages without
+# limits, since a message's limits, the sender's, would override these). Past
+# the soft limit a grading is stored as an error; past the hard one the pool
+# process is killed and the worker's main process stores the error.
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 100)
 # Candidates' runs and the periodic tasks go to "grading"; bulk regrades to
@@ -180,6 +208,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Anyone may create an account unless this is off.
 ALLOW_SIGNUP = env_bool("ALLOW_SIGNUP", True)
+# Throttling (exams/throttle.py), counted in the cache (Redis with REDIS_URL).
+# This many failed log-ins for one account, or from one address (an IPv6 /64),
+# within LOGIN_LOCKOUT_SECONDS lock it out for LOGIN_LOCKOUT_SECONDS, even with
+# the right password; SIGNUPS_PER_ADDRESS sign-up attempts per address lock it
+# out of sign-up for SIGNUP_WINDOW_SECONDS.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+SIGNUPS_PER_ADDRESS = env_int("SIGNUPS_PER_ADDRESS", 10)
+SIGNUP_WINDOW_SECONDS = env_int("SIGNUP_WINDOW_SECONDS", 3600)
+# How many proxies in front of the site append the client's address to
+# X-Forwarded-For (0: the address is REMOTE_ADDR). Set it behind a proxy, or
+# every visitor shares the proxy's address for throttling.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 # A form body may be this large so that an over-long answer gets a clear
 # message from the view instead of Django's bare 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
@@ -221,9 +263,25 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+# Pages carry the CSRF token themselves (<body hx-headers>); no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# Behind TLS: plain HTTP is redirected to HTTPS and browsers are told to use
+# HTTPS only (HSTS) for a year. The probes stay answerable over plain HTTP, as
+# a load balancer asks them. Preloading is a commitment for the whole domain,
+# so it is the operator's choice (SECURE_HSTS_PRELOAD=1); `check --deploy`
+# is told not to insist on it.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # Exam packs shipped with the product; `import_exams` with no path imports these.
 EXAM_PACKS_DIR = BASE_DIR / "exams" / "packs"
@@ -232,12 +290,32 @@ EXAM_PACKS_DIR = BASE_DIR / "exams" / "packs"
 # sandbox's unprivileged uid, unlike a pyenv build under a 0700 home.
 SANDBOX_PYTHON = os.environ.get("SANDBOX_PYTHON", "/usr/bin/python3")
 
+# Logs go to stderr, one JSON object a line in production (LOG_FORMAT=json,
+# the default with DEBUG off), plain text in development. Each request logs
+# one line with its id, user id, view, status and duration (examsite.logs).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is neither json nor text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "examsite.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "examsite.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # The request line of examsite.logs replaces runserver's own.
+        "django.server": {"level": "WARNING"},
+        "examsite.request": {"level": os.environ.get("REQUEST_LOG_LEVEL", "INFO")},
+    },
 }
+# /metrics answers requests from this machine, or with this bearer token.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # ---------------------------------------------------------------------------
 # Grading sandbox (grading/sandbox/runner.py, docs/sandbox.md).
@@ -269,3 +347,26 @@ SANDBOX_MAX_PROCESSES = env_int("SANDBOX_MAX_PROCESSES", 16)  # RLIMIT_NPROC, th
 SANDBOX_MAX_OPEN_FILES = env_int("SANDBOX_MAX_OPEN_FILES", 64)  # RLIMIT_NOFILE
 SANDBOX_MAX_FILE_KB = env_int("SANDBOX_MAX_FILE_KB", 1024)  # RLIMIT_FSIZE
 SANDBOX_TMPFS_MB = env_int("SANDBOX_TMPFS_MB", 16)  # size of the sandbox's only writable place, /tmp
+
+# ---------------------------------------------------------------------------
+# Email: password reset links (exams/account_views.py).
+# ---------------------------------------------------------------------------
+# Development prints each mail on the console; with DEBUG off mail goes out by
+# SMTP to EMAIL_HOST. EMAIL_BACKEND names another backend explicitly.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # implicit TLS, usually port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are both on: set one (TLS for 587, SSL for 465)")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Serving Prep <noreply@localhost>")
+# Password reset requests per network address within the window, then refused until it ends.
+PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 5)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 3600)

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
-from grading.models import Submission
+from grading.models import AttemptScore, ItemScore, Mark, Membership, Review, ReviewEvent, Submission, Team
+from grading.models.audit import AuditEvent
 from grading.submitting import regrade
 
 
@@ -25,3 +26,99 @@ class SubmissionAdmin(admin.ModelAdmin):
     def regrade_selected(self, request, queryset) -> None:
         count = len(regrade(queryset))
         self.message_user(request, f"{count} submission(s) queued for regrading.", messages.SUCCESS)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+    readonly_fields = ["joined_at"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [MembershipInline]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MarkInline(ReadOnlyInline):
+    model = Mark
+    fields = readonly_fields = ["item", "ticked", "adjustment", "reason", "comment", "updated_at"]
+
+    @admin.display(description="Ticked criteria")
+    def ticked(self, mark: Mark) -> str:
+        return "; ".join(str(criterion) for criterion in mark.criteria.all()) or "-"
+
+
+class ReviewEventInline(ReadOnlyInline):
+    model = ReviewEvent
+    fields = readonly_fields = ["action", "actor", "at", "reason"]
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Read-only: rows written by the rules only (reviews by grading.reviewing,
+    which checks them and recomputes the score; scores by grading.scoring.recompute).
+    An edit or a delete here would bypass both."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(RecordAdmin):
+    list_display = ("pk", "attempt", "reviewer", "status", "finalized_at")
+    list_filter = ("status", "attempt__exam")
+    search_fields = ("reviewer__username", "attempt__user__username")
+    list_select_related = ("attempt__user", "attempt__version__exam", "reviewer")
+    inlines = [MarkInline, ReviewEventInline]
+
+
+@admin.register(AttemptScore)
+class AttemptScoreAdmin(RecordAdmin):
+    list_display = ("attempt", "total", "max_points", "percent", "is_final", "pending_runs", "computed_at")
+    list_filter = ("is_final", "attempt__exam")
+    search_fields = ("attempt__user__username",)
+    list_select_related = ("attempt__user", "attempt__version__exam")
+
+
+@admin.register(ItemScore)
+class ItemScoreAdmin(RecordAdmin):
+    list_display = ("attempt", "item", "tests", "rubric", "score", "max_points", "scored_by", "updated_at")
+    list_filter = ("attempt__exam",)
+    search_fields = ("attempt__user__username", "item__slug")
+    list_select_related = ("attempt__user", "attempt__version__exam", "item", "scored_by")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(RecordAdmin):
+    """The audit log: read and filter; nobody adds, changes or deletes an
+    entry here (no delete page, no bulk action), superusers included."""
+
+    list_display = ("at", "action", "actor_name", "target_repr", "team", "attempt")
+    list_filter = ("action", ("actor", admin.RelatedOnlyFieldListFilter), "at")
+    search_fields = ("actor_name", "target_repr")
+    date_hierarchy = "at"
+    list_select_related = ("team", "attempt__user", "attempt__version__exam")
+    actions = None
+    fields = readonly_fields = [
+        "at", "action", "actor", "actor_name", "target_type", "target_id", "target_repr", "details", "team", "attempt",
+    ]  # fmt: skip

@@ -9,11 +9,10 @@ import subprocess
 
 from django.conf import settings
 
+from exams.loader import ReferenceRunError
 from grading.sandbox.protocol import HARNESS_PATH, HarnessResult, build_request, parse_output
 
-
-class ReferenceRunError(Exception):
-    pass
+__all__ = ["ReferenceRunError", "run_reference"]
 
 
 def run_reference(code: str, entry_point: str, cases: list[dict], timeout: float = 60.0) -> HarnessResult:

@@ -16,7 +16,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from exams.models import Answer, Attempt, Item
-from exams.taking import Refused, check_writable, is_locked
+from exams.state import Panel
+from exams.taking import Refused, Saved, check_length, store_answer, writing
 from grading.grader import MAX_CODE_BYTES
 from grading.models import Submission
 
@@ -38,37 +39,77 @@ def check_code_size(code: str) -> None:
         )
 
 
-def run_tests(attempt: Attempt, item: Item, code: str, now: datetime | None = None) -> Submission:
-    """Store a run of `code` against the drill's tests and queue it."""
+PENDING_RUN = "Your previous run of this drill has not finished yet; its results will appear here."
+
+
+def run_tests(
+    attempt: Attempt,
+    item: Item,
+    code: str,
+    base_revision: int,
+    now: datetime | None = None,
+    inputs: dict | None = None,
+) -> tuple[Submission | None, Saved | None, Refused | None]:
+    """Save `code` as the drill's answer and queue a run of it, in one
+    transaction under the attempt's row lock: one deadline check, one lock.
+
+    With `inputs` (the candidate's own arguments, from
+    grading.own_input.parse_arguments) the run is a custom one: the code is
+    called once on them, under the same limits and the same rate, and the
+    run is never scored nor the one that counts.
+
+    Returns the submission, the save (None if the code was saved already) and
+    the refusal of the run, if any: a run refused for its size, the rate or a
+    pending run still keeps the code, so no keystroke is lost. A refusal of
+    the save itself (deadline, reveal lock, stale revision) is raised.
+    """
     now = now or timezone.now()
     if not item.is_drill:
         raise Refused("Only coding drills have tests to run.", status=400)
-    check_code_size(code)
-    if not code.strip():
-        raise Refused("There is no code to run yet.", status=400)
-    attempt.finalize_if_expired(now)
-    with transaction.atomic():
-        # Locking the attempt serializes runs of one candidate, so the checks
-        # below cannot both pass for two simultaneous clicks.
-        attempt = Attempt.objects.select_for_update().select_related("version").get(pk=attempt.pk)
-        check_writable(attempt, now)
-        if is_locked(attempt, item):
-            raise Refused("You revealed the model answer for this drill, so its tests can no longer be run.", 403)
-        if Submission.objects.filter(attempt=attempt, item=item, status__in=Submission.PENDING).exists():
-            raise Refused("Your previous run of this drill has not finished yet; its results will appear here.", 429)
-        _check_rate(attempt, now)
-        submission = Submission.objects.create(
-            attempt=attempt, item=item, code=code, created_at=now, queued_at=now, max_score=item.points
-        )
+    check_length(code)
+    locked = "You revealed the model answer for this drill, so its tests can no longer be run."
+    with writing(attempt, item, now, locked=locked) as attempt:
+        current = Answer.objects.filter(attempt=attempt, item=item, part=Answer.Part.CODE).first()
+        saved = None
+        if current is None or current.content != code:
+            saved = store_answer(attempt, item, Answer.Part.CODE, code, base_revision, now)
+        try:
+            check_code_size(code)
+            if not code.strip():
+                raise Refused("There is no code to run yet.", status=400)
+            if Submission.objects.filter(attempt=attempt, item=item, status__in=Submission.PENDING).exists():
+                raise Refused(
+                    "Your previous run of this drill has not finished yet; its results will appear here.", 429
+                )
+            _check_rate(attempt, now)
+        except Refused as refusal:
+            return None, saved, refusal
+        if inputs is not None:
+            submission = Submission.objects.create(
+                attempt=attempt,
+                item=item,
+                code=code,
+                created_at=now,
+                queued_at=now,
+                source=Submission.Source.CUSTOM,
+                custom_input=inputs,
+                max_score=0,
+            )
+        else:
+            submission = Submission.objects.create(
+                attempt=attempt, item=item, code=code, created_at=now, queued_at=now, max_score=item.points
+            )
         enqueue(submission)
-    return submission
+    return submission, saved, None
 
 
 def _check_rate(attempt: Attempt, now: datetime) -> None:
     limit = settings.GRADING_RUNS_PER_MINUTE
     recent = list(
         Submission.objects.filter(
-            attempt__user_id=attempt.user_id, source=Submission.Source.RUN, created_at__gt=now - timedelta(minutes=1)
+            attempt__user_id=attempt.user_id,
+            source__in=(Submission.Source.RUN, Submission.Source.CUSTOM),
+            created_at__gt=now - timedelta(minutes=1),
         )
         .order_by("created_at")
         .values_list("created_at", flat=True)[:limit]
@@ -79,9 +120,12 @@ def _check_rate(attempt: Attempt, now: datetime) -> None:
 
 
 def latest_submissions(attempt: Attempt) -> dict[int, Submission]:
-    """The latest submission of each drill of the attempt: the one that counts."""
+    """The latest scored submission of each drill of the attempt: the one that
+    counts (a run on the candidate's own input never does)."""
     latest: dict[int, Submission] = {}
-    for submission in Submission.objects.filter(attempt=attempt).order_by("item_id", "-created_at", "-pk"):
+    for submission in Submission.objects.filter(attempt=attempt, source__in=Submission.SCORED).order_by(
+        "item_id", "-created_at", "-pk"
+    ):
         latest.setdefault(submission.item_id, submission)
     return latest
 
@@ -115,7 +159,7 @@ def regrade(submissions: QuerySet, now: datetime | None = None) -> list[int]:
     about to be graded anyway). Returns the ids of those queued."""
     now = now or timezone.now()
     queued = []
-    finished = submissions.exclude(status__in=Submission.PENDING)
+    finished = submissions.exclude(status__in=Submission.PENDING).exclude(source=Submission.Source.CUSTOM)
     for pk in finished.values_list("pk", flat=True).iterator():
         with transaction.atomic():
             submission = (
@@ -163,39 +207,83 @@ def sweep(now: datetime | None = None) -> int:
     return sent
 
 
-def attach_runs(attempt: Attempt, items: list[Item], history: int = 10) -> None:
-    """Give each drill its latest run (`latest_run`, the one that counts) and
-    up to `history` earlier ones (`earlier_runs`), in one query."""
-    drills = [item for item in items if item.is_drill]
-    runs: dict[int, list[Submission]] = {item.pk: [] for item in drills}
-    if drills:
-        rows = Submission.objects.filter(attempt=attempt, item__in=drills).defer("code", "earlier_results")
-        for submission in rows.order_by("-created_at", "-pk"):
-            runs[submission.item_id].append(submission)
-    for item in drills:
-        for submission in runs[item.pk]:
-            submission.item = item  # already loaded: the template names its entry point
-        item.latest_run = runs[item.pk][0] if runs[item.pk] else None
-        item.earlier_runs = runs[item.pk][1 : 1 + history]
-        item.run_count = len(runs[item.pk])
+# A run as lists show it: not its code, not its earlier grades, and of its
+# item only what the result names (never the item's hidden answer).
+RUN_FIELDS = [
+    *(f.name for f in Submission._meta.concrete_fields if f.name not in ("code", "earlier_results")),
+    "item__entry_point",
+    "item__title",
+    "item__points",
+]
 
 
 @dataclass
-class TestScore:
-    """The attempt's automatic score: the sum over drills of their latest run."""
+class DrillRuns:
+    """A drill's runs in an attempt: the latest scored one (the one that
+    counts), the latest on the candidate's own input, and the history."""
 
-    score: float
-    max_score: int
-    pending: int  # drills whose latest run is still queued or running
+    latest: Submission | None
+    earlier: list[Submission]
+    count: int
+    custom: Submission | None = None  # the latest run on the candidate's own input
+    # While a run is pending, the finished run of the same kind before it (shown dimmed).
+    previous: Submission | None = None
+    custom_previous: Submission | None = None
+
+    @property
+    def pending(self) -> bool:
+        return any(run is not None and run.is_pending for run in (self.latest, self.custom))
+
+    @property
+    def earlier_count(self) -> int:
+        return self.count - (1 if self.latest else 0)
 
 
-def automatic_score(items: list[Item]) -> TestScore:
-    """From items that went through attach_runs."""
-    drills = [item for item in items if item.is_drill]
-    runs = [item.latest_run for item in drills if item.latest_run is not None]
-    graded = [run for run in runs if run.status == Submission.Status.GRADED]
-    return TestScore(
-        score=round(sum(run.score for run in graded), 2),
-        max_score=sum(item.points for item in drills),
-        pending=sum(1 for run in runs if run.is_pending),
+def drill_runs(attempt: Attempt, item_pks: list[int], history: int = 10) -> dict[int, DrillRuns]:
+    """The runs of each of these drills, in one query."""
+    runs: dict[int, list[Submission]] = {pk: [] for pk in item_pks}
+    if item_pks:
+        rows = Submission.objects.filter(attempt=attempt, item_id__in=item_pks).select_related("item")
+        for submission in rows.only(*RUN_FIELDS).order_by("-created_at", "-pk"):
+            runs[submission.item_id].append(submission)
+    return {pk: _drill_runs(rows, history) for pk, rows in runs.items()}
+
+
+def _drill_runs(rows: list[Submission], history: int) -> DrillRuns:
+    scored = [run for run in rows if not run.is_custom]
+    custom = [run for run in rows if run.is_custom]
+    latest = scored[0] if scored else None
+    return DrillRuns(
+        latest=latest,
+        earlier=[run for run in rows if run is not latest][:history],
+        count=len(rows),
+        custom=custom[0] if custom else None,
+        previous=_previous(scored),
+        custom_previous=_previous(custom),
     )
+
+
+def _previous(runs: list[Submission]) -> Submission | None:
+    if runs and runs[0].is_pending:
+        return next((run for run in runs[1:] if not run.is_pending), None)
+    return None
+
+
+def add_run_panels(attempt: Attempt, items: list) -> None:
+    """The attempt page's panel of each drill: Run tests and its results.
+    Registered with `exams.state.register_panels`."""
+    drills = [item for item in items if item.is_drill]
+    runs = drill_runs(attempt, [item.pk for item in drills])
+    for item in drills:
+        latest = runs[item.pk].latest
+        graded = latest is not None and latest.status == Submission.Status.GRADED
+        item.panels.append(
+            Panel(
+                "grading/_runs.html",
+                actions="grading/_run_button.html",
+                data=runs[item.pk],
+                # A run answers the drill even with the starter code (the navigator, the answered count).
+                answered=runs[item.pk].count > 0,
+                tests=(latest.passed, latest.total) if graded else None,
+            )
+        )

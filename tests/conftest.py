@@ -23,6 +23,15 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _own_throttle_counts(monkeypatch):
+    """Each test counts failed log-ins and sign-ups from zero, even in a Redis
+    cache that outlives the test (and the run)."""
+    from uuid import uuid4
+
+    monkeypatch.setattr("exams.throttle.KEY_PREFIX", f"throttle-test-{uuid4().hex}")
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
@@ -168,6 +177,22 @@ def personas(db):
         other=User.objects.create_user("mallory", password="pw"),
         staff=User.objects.create_user("sam", password="pw", is_staff=True),
     )
+
+
+@pytest.fixture
+def attempt(mini_exam, personas):
+    """The candidate's timed attempt of the mini exam, just started (modules
+    that need another attempt define their own)."""
+    from exams.models import Attempt
+
+    attempt, _ = Attempt.start(personas.candidate, mini_exam, Attempt.Mode.TIMED)
+    return attempt
+
+
+@pytest.fixture
+def drill(attempt):
+    """The mini exam's drill, `add(a, b)`, in that attempt's version."""
+    return attempt.version.items.get(slug="add")
 
 
 @pytest.fixture

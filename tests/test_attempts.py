@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def start(client, mode: str, slug: str = "mini-exam"):
-    return client.post(f"/exams/{slug}/start/", {"mode": mode})
+    """Start as the pages do: a timed start comes from its confirmation page."""
+    data = {"mode": mode, "confirmed": "yes"} if mode == "timed" else {"mode": mode}
+    return client.post(f"/exams/{slug}/start/", data)
 
 
 def test_starting_requires_login(client, mini_exam):
@@ -104,6 +106,8 @@ def test_staff_extend_one_attempt_and_the_extension_is_recorded(client, candidat
             "answers-INITIAL_FORMS": "0",
             "reveals-TOTAL_FORMS": "0",
             "reveals-INITIAL_FORMS": "0",
+            "openings-TOTAL_FORMS": "0",
+            "openings-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -1,6 +1,7 @@
 """Autosave: accepted before the deadline and its grace, refused after, on a
 locked item, or from a stale revision; nothing accepted is ever overwritten."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -113,6 +114,24 @@ def test_a_huge_paste_is_refused_with_a_clear_message(candidate_client, attempt,
     assert not Answer.objects.exists()
 
 
+@pytest.mark.parametrize("part", ["text", "code"])
+def test_the_limit_is_in_bytes_of_utf8(candidate_client, attempt, part):
+    item = attempt.version.items.get(slug="add")
+    with time_machine.travel("2026-03-01 10:05:00+00:00", tick=False):
+        response = save(candidate_client, attempt, item, "é" * 40_000, part=part)  # 80,000 bytes
+    assert response.status_code == 413
+    assert "80,000 bytes" in response.content.decode()
+    assert "the limit is 65,536 bytes" in response.content.decode()
+    assert not Answer.objects.exists()
+
+
+def test_an_answer_of_exactly_the_limit_is_saved(candidate_client, attempt, question):
+    text = "é" * (Answer.MAX_BYTES // 2)
+    with time_machine.travel("2026-03-01 10:05:00+00:00", tick=False):
+        assert save(candidate_client, attempt, question, text).status_code == 200
+    assert Answer.objects.get().content == text
+
+
 def test_invalid_utf8_is_refused(candidate_client, attempt, question):
     body = b"part=text&revision=0&content=caf%C3%A9%FF"
     with time_machine.travel("2026-03-01 10:05:00+00:00", tick=False):
@@ -125,6 +144,73 @@ def test_invalid_utf8_is_refused(candidate_client, attempt, question):
     assert response.status_code == 400
     assert "not valid UTF-8" in response.content.decode()
     assert not Answer.objects.exists()
+
+
+BOUNDARY = "----examsite-test-boundary"
+
+
+def multipart(fields: dict[str, bytes], headers: dict[str, str] | None = None) -> bytes:
+    parts = []
+    for name, value in fields.items():
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).get(name, {}).items())
+        head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n{extra}\r\n'.encode()
+        parts.append(head + value + b"\r\n")
+    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+
+
+def post_multipart(client, attempt, item, body, **extra):
+    return client.post(
+        f"/attempts/{attempt.pk}/items/{item.pk}/save/",
+        body,
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        **{**HTMX, **extra},
+    )
+
+
+def test_invalid_utf8_is_refused_in_multipart_form_data_too(candidate_client, attempt, question):
+    body = multipart({"part": b"text", "revision": b"0", "content": b"caf\xc3\xa9\xff"})
+    with time_machine.travel("2026-03-01 10:05:00+00:00", tick=False):
+        response = post_multipart(candidate_client, attempt, question, body)
+    assert response.status_code == 400
+    assert "not valid UTF-8" in response.content.decode()
+    assert not Answer.objects.exists()
+
+
+def test_invalid_utf8_hidden_in_a_base64_part_is_refused(candidate_client, attempt, question):
+    body = multipart(
+        {"part": b"text", "revision": b"0", "content": base64.b64encode(b"caf\xc3\xa9\xff")},
+        headers={"content": {"Content-Transfer-Encoding": "base64"}},
+    )
+    with time_machine.travel("2026-03-01 10:05:00+00:00", tick=False):
+        response = post_multipart(candidate_client, attempt, question, body)
+    assert response.status_code == 400
+    assert not Answer.objects.exists()
+
+
+def test_invalid_utf8_in_multipart_is_refused_when_csrf_reads_the_form_first(attempt, question, personas):
+    # The CSRF middleware parses the form (leniently) before the view: the
+    # view must still see the bytes that were sent.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas.candidate)
+    with time_machine.travel("2026-03-01 10:05:00+00:00", tick=False):
+        page = client.get(f"/attempts/{attempt.pk}/").content.decode()
+        token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        body = multipart(
+            {"csrfmiddlewaretoken": token.encode(), "part": b"text", "revision": b"0", "content": b"bad \xff"}
+        )
+        response = post_multipart(client, attempt, question, body)
+    assert response.status_code == 400
+    assert "not valid UTF-8" in response.content.decode()
+    assert not Answer.objects.exists()
+
+
+def test_valid_multipart_text_is_stored_exactly(candidate_client, attempt, question):
+    text = "café \ufffd ünïcode\r\nsecond line 🚀"  # a real U+FFFD, sent as its UTF-8 bytes, is kept
+    body = multipart({"part": b"text", "revision": b"0", "content": text.encode()})
+    with time_machine.travel("2026-03-01 10:05:00+00:00", tick=False):
+        response = post_multipart(candidate_client, attempt, question, body)
+    assert response.status_code == 200
+    assert Answer.objects.get().content == text
 
 
 def test_code_goes_only_to_drills(candidate_client, attempt, question):

@@ -29,3 +29,53 @@ def test_running_it_again_keeps_the_passwords_and_prints_none():
     call_command("create_demo_accounts", stdout=out)
     assert "password '" not in out.getvalue()
     assert get_user_model().objects.get(username="candidate").password == before
+
+
+def test_it_gives_the_reviewer_a_team_and_a_finished_attempt_to_review(shipped_packs, eager_grading, client):
+    from exams.models import Attempt
+    from grading.models import AttemptScore, Membership
+
+    call_command("create_demo_accounts", stdout=StringIO())
+    User = get_user_model()
+    reviewer, candidate = User.objects.get(username="reviewer"), User.objects.get(username="candidate")
+    roles = dict(Membership.objects.filter(team__slug="demo-team").values_list("user__username", "role"))
+    assert (roles["reviewer"], roles["candidate"]) == ("reviewer", "member")
+    attempt = Attempt.objects.get(user=candidate, mode=Attempt.Mode.PRACTICE)
+    assert not attempt.is_open
+    assert attempt.answers.exclude(content="").count() >= 4
+    assert AttemptScore.objects.filter(attempt=attempt, is_final=False).exists()  # provisional until reviewed
+    client.force_login(reviewer)
+    assert f"/review/attempts/{attempt.pk}/" in client.get("/review/").content.decode()
+    assert client.get(f"/review/attempts/{attempt.pk}/").status_code == 200
+
+    before = Attempt.objects.count()
+    call_command("create_demo_accounts", stdout=StringIO())
+    assert Attempt.objects.count() == before  # made once
+
+
+def test_it_seeds_a_leaderboard_and_a_history_only_in_an_empty_database(shipped_packs, client):
+    from exams.models import Attempt
+    from grading import leaderboard
+    from grading.models import AttemptScore, Team
+
+    call_command("create_demo_accounts", stdout=StringIO())
+    team = Team.objects.get(slug="demo-team")
+    exam = Attempt.objects.filter(user__username="candidate").first().exam
+    rows = leaderboard.ranked_rows(team, exam, frozen_at=None, final_only=False)
+    names = [row.username for row in rows]
+    assert "candidate" in names and len(names) == 7
+    assert all(name == "candidate" or name.startswith("demo-") for name in names)
+    assert not any(row.provisional for row in rows)
+    history = AttemptScore.objects.filter(attempt__user__username="candidate", attempt__mode="timed", is_final=True)
+    assert history.count() == 3
+    demo = get_user_model().objects.get(username="demo-avery")
+    assert not demo.has_usable_password()
+
+
+def test_it_seeds_nothing_where_real_users_exist(shipped_packs):
+    from exams.models import Attempt
+
+    get_user_model().objects.create_user("real-person")
+    call_command("create_demo_accounts", stdout=StringIO())
+    assert not get_user_model().objects.filter(username__startswith="demo-").exists()
+    assert not Attempt.objects.filter(mode=Attempt.Mode.TIMED).exists()

@@ -1,7 +1,11 @@
 """`manage.py grade EXAM DRILL FILE [--json]`."""
 
 import json
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,6 +16,7 @@ from tests.sandbox_support import need_bubblewrap
 
 pytestmark = pytest.mark.django_db
 
+ROOT = Path(__file__).resolve().parents[1]
 EXAM = "serving-reliability"
 DRILL = "peak-streams"
 
@@ -33,7 +38,7 @@ def solution(tmp_path, shipped_packs):
 def test_it_prints_a_table_by_category(solution):
     need_bubblewrap()
     out = grade_command(EXAM, DRILL, str(solution))
-    assert "Peak concurrent streams: 15/15 cases, score 10/10" in out
+    assert "Peak concurrent streams: 18/18 cases, score 10/10" in out
     assert "touching intervals" in out
     assert "cpu " in out and "wall " in out and "peak RSS" in out
 
@@ -42,7 +47,7 @@ def test_it_prints_one_json_object_with_the_agreed_keys(solution):
     need_bubblewrap()
     data = json.loads(grade_command(EXAM, DRILL, str(solution), "--json"))
     assert set(data) == {"status", "passed", "total", "score", "categories", "cpu_ms", "wall_ms", "peak_rss_kb"}
-    assert (data["status"], data["passed"], data["total"], data["score"]) == ("graded", 15, 15, 10)
+    assert (data["status"], data["passed"], data["total"], data["score"]) == ("graded", 18, 18, 10)
     assert data["categories"][0] == {"name": "empty input", "passed": 1, "total": 1, "reasons": {}}
 
 
@@ -97,3 +102,41 @@ def test_it_fails_clearly_when_the_sandbox_is_unavailable(solution, settings):
     settings.SANDBOX_BWRAP = "/nonexistent/bwrap"
     with pytest.raises(CommandError, match="bubblewrap was not found"):
         grade_command(EXAM, DRILL, str(solution))
+
+
+def fresh_checkout_grade(tmp_path, *args: str, database: str = "fresh.sqlite3") -> subprocess.CompletedProcess:
+    """`manage.py grade` as on a fresh checkout: its own empty SQLite file, no server."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["SQLITE_PATH"] = str(tmp_path / database)
+    return subprocess.run(
+        [sys.executable, "manage.py", "grade", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_on_a_fresh_checkout_it_says_what_to_run_first(tmp_path):
+    code = tmp_path / "solution.py"
+    code.write_text("def peak_concurrent_streams(intervals):\n    return 0\n")
+    done = fresh_checkout_grade(tmp_path, EXAM, DRILL, str(code))
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "no such table" not in done.stderr
+    assert "manage.py migrate" in done.stderr
+    assert "manage.py import_exams" in done.stderr
+
+
+def test_after_migrate_without_an_import_it_says_to_import(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["SQLITE_PATH"] = str(tmp_path / "migrated.sqlite3")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=120)
+    code = tmp_path / "solution.py"
+    code.write_text("def peak_concurrent_streams(intervals):\n    return 0\n")
+    done = fresh_checkout_grade(tmp_path, EXAM, DRILL, str(code), database="migrated.sqlite3")
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert "manage.py import_exams" in done.stderr

@@ -8,6 +8,7 @@ from exams.models import Item
 from grading import grader
 from grading.grader import grade
 from grading.sandbox import runner
+from grading.templatetags.grading_tags import failure_summary
 from tests.sandbox_support import ADD_CASES, CORRECT_ADD, TIGHT_LIMITS, make_drill, need_bubblewrap
 
 pytestmark = pytest.mark.django_db
@@ -134,11 +135,11 @@ def test_the_mistake_each_drill_warns_about_fails_its_category(
     assert category(result, passing).passed == category(result, passing).total
 
 
-def test_a_divide_by_zero_names_its_exception_type(shipped_packs):
+def test_a_divide_by_zero_in_hidden_cases_shows_the_reason_only(shipped_packs):
     need_bubblewrap()
     result = grade(shipped_drill("rollback_blockers"), ROLLBACK_DIVIDES_BY_ZERO)
     failures = category(result, "zero old cost").failures
-    assert {f.get("exception") for f in failures if f["reason"] == "exception"} == {"ZeroDivisionError"}
+    assert failures and all(f == {"reason": "exception"} for f in failures)
 
 
 def test_the_score_is_proportional_to_the_passed_cases():
@@ -178,7 +179,9 @@ def test_a_hidden_case_shows_only_its_category_and_reason():
     assert "1000000" not in text
     assert "1000001" not in text
     assert "negative" not in text  # hidden case names describe their inputs
-    assert category_dict(data, "large")["failures"] == [{"reason": "exception", "exception": "ValueError"}]
+    assert category_dict(data, "large")["failures"] == [{"reason": "exception"}]
+    # A sample case saw no hidden input: its type and message may be shown.
+    assert data["visible_cases"][0]["exception"] == "ValueError"
     assert data["visible_cases"][0]["message"] == "ValueError: saw 1 and 2"
 
 
@@ -192,9 +195,56 @@ def test_a_custom_exception_name_from_a_hidden_case_is_not_shown():
     code = "def add(a, b):\n    raise type(f'Leak_{a}_{b}'.replace('-', 'm'), (Exception,), {})()\n"
     data = grade(item, code).as_dict()
     assert "Leak_m7" not in json.dumps(data)
-    assert category_dict(data, "large")["failures"] == [
-        {"reason": "exception", "exception": "(a non-builtin exception)"}
-    ]
+    assert category_dict(data, "large")["failures"] == [{"reason": "exception"}]
+
+
+# Picks one of many builtin exception types from the hidden input: shown, the
+# names would spell out bits of every hidden case, run after run.
+CHOOSES_ITS_EXCEPTION = """
+TYPES = [ValueError, KeyError, IndexError, TypeError, ZeroDivisionError, LookupError, ArithmeticError,
+         OverflowError, AttributeError, NameError, RuntimeError, OSError, EOFError, UnicodeError]
+
+def add(a, b):
+    raise TYPES[(a * 7 + b) % len(TYPES)]()
+"""
+
+
+def test_hidden_cases_never_name_the_exception_their_code_chose():
+    need_bubblewrap()
+    cases = [{"category": "hidden", "name": f"h{n}", "args": [n, n * 3], "expected": n * 4} for n in range(14)]
+    item = make_drill([ADD_CASES[0], *cases])
+    result = grade(item, CHOOSES_ITS_EXCEPTION)
+    data = result.as_dict()
+    assert category_dict(data, "hidden")["failures"] == [{"reason": "exception"}] * 14
+    assert not any(case.exception for case in result.cases if not case.visible)
+    text = json.dumps(data["categories"])
+    assert not any(name in text for name in ("ValueError", "KeyError", "IndexError", "ZeroDivisionError"))
+    assert data["visible_cases"][0]["exception"] in text  # the sample's own failure keeps its type
+    assert "14 × exception" in failure_summary(category_dict(data, "hidden"))  # noqa: RUF001
+
+
+def test_the_summary_of_a_result_stored_before_never_names_a_hidden_exception():
+    # Results graded before hidden exception types were dropped still carry them.
+    stored = {"failures": [{"reason": "exception", "exception": "KeyError"}, {"reason": "exception"}]}
+    assert failure_summary(stored) == ["2 × exception"]  # noqa: RUF001
+    sample = {"failures": [{"reason": "exception", "exception": "KeyError", "case": "small"}]}
+    assert failure_summary(sample) == ["1 × exception (KeyError)"]  # noqa: RUF001
+
+
+def test_a_load_error_only_in_the_hidden_run_does_not_name_its_type():
+    need_bubblewrap()
+    # Module code can read the harness's request from its caller's frame, so
+    # what it raises while loading is as much a choice of the input as a case's.
+    code = (
+        "import sys\n"
+        "if any(c['args'][0] < 0 for c in sys._getframe(1).f_locals['request']['cases']):\n"
+        "    raise KeyError('negative')\n"
+        "def add(a, b):\n    return a + b\n"
+    )
+    data = grade(make_drill(ADD_CASES), code).as_dict()
+    assert data["load_error"] == ""
+    assert "KeyError" not in json.dumps(data)
+    assert category_dict(data, "basics")["failures"] == [{"reason": "load_error"}]
 
 
 def test_a_load_error_fails_every_case_and_its_message_comes_from_the_sample_run():
@@ -229,6 +279,32 @@ def test_printing_past_the_output_limit_fails_the_cases_it_would_have_passed():
     need_bubblewrap()
     item = make_drill(ADD_CASES, limits={"output_kb": 1})
     result = grade(item, "def add(a, b):\n    print('x' * 5000)\n    return a + b\n")
+    assert result.passed == 0
+    assert {r for c in result.categories for r in c.reasons} == {"output_limit"}
+
+
+def test_printing_past_the_output_limit_fails_only_the_case_that_printed():
+    need_bubblewrap()
+    item = make_drill(ADD_CASES, limits={"output_kb": 1})
+    code = "def add(a, b):\n    print('x' * (5000 if a == 1000000 else 10))\n    return a + b\n"
+    result = grade(item, code)
+    assert result.passed == 2
+    assert (category(result, "basics").reasons, category(result, "large").reasons) == ({}, {"output_limit": 1})
+
+
+def test_cases_that_each_print_under_the_limit_pass_even_when_together_they_print_more():
+    need_bubblewrap()
+    cases = [{"category": "many", "args": [n, 1], "expected": n + 1} for n in range(8)]
+    item = make_drill([ADD_CASES[0], *cases], limits={"output_kb": 1})
+    result = grade(item, "def add(a, b):\n    print('y' * 600)\n    return a + b\n")
+    assert (result.passed, result.total) == (9, 9)
+    assert result.visible_cases[0].stdout == "y" * 600 + "\n"
+
+
+def test_printing_past_the_output_limit_while_loading_fails_every_case():
+    need_bubblewrap()
+    item = make_drill(ADD_CASES, limits={"output_kb": 1})
+    result = grade(item, "print('z' * 5000)\n\ndef add(a, b):\n    return a + b\n")
     assert result.passed == 0
     assert {r for c in result.categories for r in c.reasons} == {"output_limit"}
 

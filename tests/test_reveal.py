@@ -1,12 +1,14 @@
 """Reveal on demand: recorded, policy-bound, locks in timed mode; never in the page before."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import Client
 
-from exams.models import Answer, Attempt, Reveal
+from exams.models import Answer, AnswerOpening, Attempt, Reveal
 from tests.conftest import HIDDEN_MARKER
 
 pytestmark = pytest.mark.django_db
@@ -117,7 +119,9 @@ def test_after_submit_policy_refuses_reveals_until_the_attempt_ends(candidate_cl
     assert not Reveal.objects.exists()
     attempt.finalize()
     results = candidate_client.get(f"/attempts/{attempt.pk}/results/").content.decode()
-    assert HIDDEN_MARKER in results
+    assert HIDDEN_MARKER not in results and "Show the model answer" in results  # one at a time, on request
+    opened = candidate_client.post(f"/attempts/{attempt.pk}/items/{item.pk}/open/", follow=True)
+    assert HIDDEN_MARKER in opened.content.decode()
 
 
 def test_never_policy_keeps_answers_from_candidates_even_after_submit(candidate_client, mini_exam, personas, pack):
@@ -131,10 +135,47 @@ def test_never_policy_keeps_answers_from_candidates_even_after_submit(candidate_
     assert HIDDEN_MARKER not in candidate_client.get(f"/attempts/{attempt.pk}/results/").content.decode()
 
 
-def test_on_demand_answers_show_on_the_results_page(candidate_client, mini_exam, personas):
+def test_on_demand_answers_open_one_at_a_time_on_the_results_page(candidate_client, mini_exam, personas):
     attempt = make_attempt(personas.candidate, mini_exam)
     attempt.finalize()
-    assert HIDDEN_MARKER in candidate_client.get(f"/attempts/{attempt.pk}/results/").content.decode()
+    first, drill = attempt.version.items.get(slug="first"), attempt.version.items.get(slug="add")
+    results = candidate_client.get(f"/attempts/{attempt.pk}/results/").content.decode()
+    assert HIDDEN_MARKER not in results
+    assert results.count('class="mt-2 open-answer"') == 2  # a button for the question and one for the drill
+    response = candidate_client.post(f"/attempts/{attempt.pk}/items/{first.pk}/open/")
+    assert response["Location"] == f"/attempts/{attempt.pk}/results/?opened={first.pk}#review-{first.pk}"
+    results = candidate_client.get(response["Location"]).content.decode()
+    assert HIDDEN_MARKER in results
+    assert f'id="review-{first.pk}" open' in results
+    assert "Negative numbers and zero." not in results  # the drill's model answer stays closed
+    assert [o.item_id for o in AnswerOpening.objects.filter(attempt=attempt)] == [first.pk]
+    assert not Reveal.objects.exists()  # an opening after the attempt is not a reveal
+    candidate_client.post(f"/attempts/{attempt.pk}/items/{first.pk}/open/")  # twice: still one
+    assert AnswerOpening.objects.count() == 1
+    assert f'action="/attempts/{attempt.pk}/items/{drill.pk}/open/"' in results
+
+
+def test_an_answer_opens_only_once_the_attempt_has_ended_and_only_for_its_owner(client, mini_exam, personas):
+    attempt = make_attempt(personas.candidate, mini_exam)
+    first = attempt.version.items.get(slug="first")
+    client.force_login(personas.candidate)
+    client.post(f"/attempts/{attempt.pk}/items/{first.pk}/open/")
+    assert not AnswerOpening.objects.exists()
+    attempt.finalize()
+    client.force_login(personas.other)
+    assert client.post(f"/attempts/{attempt.pk}/items/{first.pk}/open/").status_code == 404
+    assert not AnswerOpening.objects.exists()
+
+
+def test_the_never_policy_opens_nothing(candidate_client, mini_exam, personas, pack):
+    set_policy(pack, "never")
+    mini_exam.refresh_from_db()
+    attempt = make_attempt(personas.candidate, mini_exam)
+    attempt.finalize()
+    first = attempt.version.items.get(slug="first")
+    results = candidate_client.post(f"/attempts/{attempt.pk}/items/{first.pk}/open/", follow=True).content.decode()
+    assert "Show the model answer" not in results and HIDDEN_MARKER not in results
+    assert not AnswerOpening.objects.exists()
 
 
 def test_reveal_needs_a_csrf_token(mini_exam, personas):
@@ -150,3 +191,35 @@ def test_reveal_is_a_post(candidate_client, mini_exam, personas):
     attempt = make_attempt(personas.candidate, mini_exam)
     item = attempt.version.items.get(slug="first")
     assert candidate_client.get(f"/attempts/{attempt.pk}/items/{item.pk}/reveal/").status_code == 405
+
+
+def test_a_reveal_after_the_deadline_is_refused_and_recorded_nowhere(candidate_client, mini_exam, personas):
+    attempt = make_attempt(personas.candidate, mini_exam)
+    item = attempt.version.items.get(slug="first")
+    with time_machine.travel(attempt.deadline + timedelta(seconds=30)):
+        response = reveal(candidate_client, attempt, item)
+    assert response.status_code == 403
+    assert "Time is up" in response.content.decode()
+    assert HIDDEN_MARKER not in response.content.decode()
+    assert response["HX-Redirect"] == f"/attempts/{attempt.pk}/results/"  # where the reason is shown
+    assert not Reveal.objects.exists()
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.Status.EXPIRED
+
+
+@pytest.mark.parametrize("policy", ["on_demand", "after_submit"])
+def test_a_reveal_after_submit_is_refused_and_recorded_nowhere(candidate_client, mini_exam, personas, pack, policy):
+    if policy != "on_demand":
+        set_policy(pack, policy)
+        mini_exam.refresh_from_db()
+    attempt = make_attempt(personas.candidate, mini_exam, Attempt.Mode.PRACTICE)
+    attempt.finalize()
+    response = reveal(candidate_client, attempt, attempt.version.items.get(slug="first"))
+    assert response.status_code == 403
+    assert "submitted" in response.content.decode()
+    assert not Reveal.objects.exists()
+    # The results page opens the answers the policy allows, one at a time: that is not a reveal.
+    item = attempt.version.items.get(slug="first")
+    opened = candidate_client.post(f"/attempts/{attempt.pk}/items/{item.pk}/open/", follow=True)
+    assert HIDDEN_MARKER in opened.content.decode()
+    assert not Reveal.objects.exists()

@@ -9,6 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from exams.models import Answer, Attempt, Reveal
+from grading.grader import MAX_CODE_BYTES
 from grading.models import Submission
 from tests.conftest import HIDDEN_MARKER
 
@@ -17,17 +18,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 RIGHT = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return a - b\n"
 HIDDEN_INPUT = "1000000"  # the drill's one hidden "large" case: add(1000000, 1)
-
-
-@pytest.fixture
-def attempt(mini_exam, personas):
-    attempt, _ = Attempt.start(personas.candidate, mini_exam, Attempt.Mode.TIMED)
-    return attempt
-
-
-@pytest.fixture
-def drill(attempt):
-    return attempt.version.items.get(slug="add")
 
 
 @pytest.fixture
@@ -119,13 +109,24 @@ def test_a_revealed_drill_cannot_be_run_in_a_timed_attempt(candidate_client, att
     assert not Submission.objects.exists()
 
 
-def test_code_past_64_kb_is_saved_but_not_run(candidate_client, attempt, drill, run):
-    code = RIGHT + "# " + "é" * 40_000 + "\n"  # 40,000 characters, 80,000 bytes
+def test_code_past_64_kb_is_neither_saved_nor_run(candidate_client, attempt, drill, run):
+    # 40,000 characters fit a limit in characters, but not 65,536 bytes: the
+    # answer limit is the grader's, in bytes, so a saved answer always runs.
+    code = RIGHT + "# " + "é" * 40_000 + "\n"
     response = run(candidate_client, attempt, drill, code)
     assert response.status_code == 413
-    assert "64 KB" in response.content.decode()
+    assert "the limit is 65,536 bytes" in response.content.decode()
     assert not Submission.objects.exists()
-    assert Answer.objects.get(attempt=attempt, item=drill, part="code").content == code  # no keystroke lost
+    assert not Answer.objects.exists()
+
+
+def test_code_at_the_byte_limit_is_saved_and_run(candidate_client, attempt, drill, run):
+    code = RIGHT + "#" * (Answer.MAX_BYTES - len(RIGHT))
+    assert len(code.encode()) == MAX_CODE_BYTES
+    response = run(candidate_client, attempt, drill, code)
+    assert response.status_code == 200
+    assert Submission.objects.get().status == "graded"
+    assert Answer.objects.get(attempt=attempt, item=drill, part="code").content == code
 
 
 def test_runs_are_limited_per_minute(candidate_client, attempt, drill, run, settings):

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -226,7 +227,10 @@ def add(a, b):
     while True:
         pass
 """
-    result = runner.run(code, "add", [{"args": [1, 2]}], TIGHT)
+    # A wall clock far above the CPU limit: on a loaded machine a 2 s wall
+    # limit gives the spinner less than 1 s of CPU and ends the run first.
+    limits = runner.Limits.for_drill({**TIGHT_LIMITS, "wall_seconds": 30})
+    result = runner.run(code, "add", [{"args": [1, 2]}], limits)
     assert result.cpu_limit_hit
     assert result.killed == ""
     assert result.cpu_ms >= 900
@@ -340,3 +344,151 @@ def test_a_hostile_submission_fails_for_the_reason_it_earned(name, reasons):
     failed = {failure["reason"] for category in result.categories for failure in category.failures}
     assert failed
     assert failed <= reasons
+
+
+# The filter is an allow list: a syscall nobody listed fails with ENOSYS
+# (so libc falls back where it can), even one no deny list thought of.
+UNLISTED_SYSCALLS = """
+import ctypes, errno
+libc = ctypes.CDLL(None, use_errno=True)
+
+def add(a, b):
+    seen = {}
+    for name, call in (
+        ("inotify_init1", lambda: libc.inotify_init1(0)),
+        ("msgget", lambda: libc.msgget(0, 0o600)),
+        ("fanotify_init", lambda: libc.fanotify_init(0, 0)),
+        ("mknodat", lambda: libc.mknodat(-100, b"/tmp/fifo", 0o10600, 0)),
+    ):
+        ctypes.set_errno(0)
+        result = call()
+        seen[name] = [result, errno.errorcode.get(ctypes.get_errno(), "")]
+    return seen
+"""
+
+# What ordinary solutions use keeps working under the allow list.
+EVERYDAY = """
+import concurrent.futures, ctypes, hashlib, heapq, json, mmap, os, random, secrets, select, subprocess
+import tempfile, threading, time, uuid
+
+def add(a, b):
+    done = []
+    thread = threading.Thread(target=done.append, args=(1,))
+    thread.start()
+    thread.join()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(abs, [1, -2])) == [1, 2]
+    time.sleep(0.01)
+    os.urandom(8), random.random(), secrets.token_hex(4), uuid.uuid4(), hashlib.sha256(b"x").hexdigest()
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "a")
+        with open(path, "w") as f:
+            f.write("x")
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(path, path + "b")
+        assert os.listdir(folder) == ["ab"]
+    with mmap.mmap(-1, 4096) as page:
+        page.write(b"x")
+    child = os.fork()
+    if child == 0:
+        os._exit(7)
+    assert os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) == 7
+    r, w = os.pipe()
+    os.write(w, b"x")
+    assert select.select([r], [], [], 1)[0] == [r]
+    assert subprocess.run(["/usr/bin/true"]).returncode == 0
+    assert ctypes.CDLL(None).getpid() == os.getpid()
+    heapq.heapify([3, 1]), json.dumps({"t": time.time(), "m": time.monotonic(), "p": time.process_time()})
+    os.sched_getaffinity(0), os.cpu_count(), os.getcwd()
+    return a + b
+"""
+
+
+def test_a_syscall_outside_the_allow_list_fails_with_enosys():
+    need_bubblewrap()
+    seen = runner.run(UNLISTED_SYSCALLS, "add", [{"args": [1, 2]}], TIGHT).harness.outcomes[0].value
+    assert seen == {name: [-1, "ENOSYS"] for name in ("inotify_init1", "msgget", "fanotify_init", "mknodat")}
+
+
+def test_everyday_python_runs_under_the_allow_list():
+    need_bubblewrap()
+    outcome = runner.run(EVERYDAY, "add", [{"args": [1, 2]}], runner.Limits.for_drill({})).harness.outcomes[0]
+    assert (outcome.error, outcome.message, outcome.value) == ("", "", 3)
+
+
+# A worker that is not root runs the sandbox under its own uid, with no slot
+# uid to drop to and no sweep: what holds is bubblewrap's namespaces, the
+# filter and the rlimits (docs/sandbox.md, "Not root").
+UNPRIVILEGED_RUNS = """
+import json, os, sys
+import django
+
+django.setup()
+from grading.sandbox import runner
+
+limits = runner.Limits.for_drill({"cpu_seconds": 1, "wall_seconds": 2, "memory_mb": 128, "output_kb": 16})
+report = {"euid": os.geteuid()}
+for name in sys.argv[1:]:
+    code = open(name).read() if name.endswith(".py") else "def add(a, b):\\n    return a + b\\n"
+    result = runner.run(code, "add", [{"args": [1, 2]}], limits)
+    outcome = result.harness.outcomes[0]
+    report[name.rsplit("/", 1)[-1]] = {"value": outcome.value, "error": outcome.error, "killed": result.killed}
+print(json.dumps(report))
+"""
+
+
+def test_a_worker_that_is_not_root_still_sandboxes_hostile_code(tmp_path):
+    need_bubblewrap()
+    if os.geteuid() != 0:
+        pytest.skip("dropping to an unprivileged uid needs root; as a non-root user the whole suite takes this path")
+    uid = 2_000_000 + os.getpid() % 100_000  # a uid of this test alone
+    hostile = [
+        "fork_bomb.py",
+        "memory_bomb.py",
+        "network_connect.py",
+        "kill_everything.py",
+        "signal_parent.py",
+        "write_outside_tmp.py",
+    ]
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="examsite.settings", PYTHONDONTWRITEBYTECODE="1", HOME=str(tmp_path))
+    tmp_path.chmod(0o777)
+    done = subprocess.run(
+        [
+            "/usr/bin/setpriv",
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            sys.executable,
+            "-c",
+            UNPRIVILEGED_RUNS,
+            "correct",
+            *(str(HOSTILE_DIR / name) for name in hostile),
+            "correct-after",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["euid"] == uid
+    assert report["correct"] == {"value": 3, "error": "", "killed": ""}
+    # The worker survived the signals sent to its parent and group, and
+    # nothing a run left behind took the next run's room.
+    assert report["correct-after"] == {"value": 3, "error": "", "killed": ""}
+    assert report["network_connect.py"]["error"] == "PermissionError"
+    assert report["kill_everything.py"]["value"] == 4  # it reached nothing, so it returned
+    assert report["write_outside_tmp.py"]["value"] == ["/tmp/ok"]
+    for name in ("fork_bomb.py", "memory_bomb.py"):
+        assert report[name]["value"] is None, name
+    assert not [line for line in processes_of_uid(uid)], "the unprivileged runs left processes behind"
+
+
+def processes_of_uid(uid: int) -> list[str]:
+    found = subprocess.run(["/usr/bin/pgrep", "-U", str(uid), "-a"], capture_output=True, text=True, check=False)
+    return found.stdout.splitlines()

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from exams.rendering import highlight_code
+from exams.rendering import highlight_code, highlight_numbered
 
 register = template.Library()
 
@@ -10,6 +10,12 @@ register = template.Library()
 def highlight_python(code: str) -> SafeString:
     """Server-side Pygments highlighting; the output is escaped by Pygments."""
     return mark_safe(highlight_code(code, "python"))  # noqa: S308 - Pygments escapes the code
+
+
+@register.filter
+def highlight_python_numbered(code: str) -> SafeString:
+    """As highlight_python, with line numbers."""
+    return mark_safe(highlight_numbered(code))  # noqa: S308 - Pygments escapes the code
 
 
 @register.filter

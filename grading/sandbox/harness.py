@@ -11,9 +11,13 @@ the request is read (before any of the program's code runs, so the runner can
 tell "the sandbox never started" from "the program broke it"), one line per
 case as soon as the case ends, then a final {"done": ...} line. The program's
 own prints go to a capped buffer instead; each case line carries the span
-("out": [start, end]) of that buffer its case printed. The request carries inputs only: expected outputs
-never enter this process (invariant 2), so nothing the program does here can
-turn a wrong answer into a pass; the trusted grader compares outside.
+("out": [start, end]) of that buffer its case printed, and "over": true when
+the case itself printed more than output_bytes (the limit is per case, so one
+noisy case fails alone; prints while loading have a limit of their own,
+reported as "load_over" on the closing line). The request carries inputs
+only: expected outputs never enter this process (invariant 2), so nothing the
+program does here can turn a wrong answer into a pass; the trusted grader
+compares outside.
 """
 
 import io
@@ -32,16 +36,21 @@ class CaseTimeout(BaseException):
 
 
 class _CappedText(io.TextIOBase):
+    """Keeps the first `limit` characters printed; counts all of them, so that
+    what one case printed can be told from what the others did."""
+
     def __init__(self, limit: int):
         self.limit = limit
         self.parts: list[str] = []
-        self.size = 0
+        self.size = 0  # characters kept
+        self.written = 0  # characters printed
         self.truncated = False
 
     def writable(self) -> bool:
         return True
 
     def write(self, s: str) -> int:
+        self.written += len(s)
         room = self.limit - self.size
         if room > 0:
             self.parts.append(s[:room])
@@ -84,67 +93,99 @@ def main() -> int:
         if not callable(func):
             raise TypeError(f"{request['entry_point']} is not a function")
     except BaseException as exc:
-        emit({"load_error": type(exc).__name__, "message": _last_line(exc)})
-        emit(_closing(capture))
+        emit({"load_error": type(exc).__name__, "message": _last_line(exc), "trace": _trace(exc)})
+        emit(_closing(capture, capture.written > capture.limit))
         return 0
+    load_over = capture.written > capture.limit
 
     signal.signal(signal.SIGALRM, _on_alarm)
     for index, case in enumerate(request["cases"]):
         printed_from = capture.size
+        written_from = capture.written
         started = time.perf_counter()
         signal.setitimer(signal.ITIMER_REAL, case_seconds)
         try:
             value = func(*case.get("args", []), **case.get("kwargs", {}))
         except CaseTimeout:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            emit({"case": index, "error": "TimeLimit", "out": [printed_from, capture.size]})
+            emit(_printed({"case": index, "error": "TimeLimit"}, capture, printed_from, written_from))
             continue
         except MemoryError:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            emit({"case": index, "error": "MemoryError", "out": [printed_from, capture.size]})
+            emit(_printed({"case": index, "error": "MemoryError"}, capture, printed_from, written_from))
             continue
         except BaseException as exc:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            emit(
-                {
-                    "case": index,
-                    "error": type(exc).__name__,
-                    "message": _last_line(exc),
-                    "out": [printed_from, capture.size],
-                }
-            )
+            record = {"case": index, "error": type(exc).__name__, "message": _last_line(exc), "trace": _trace(exc)}
+            emit(_printed(record, capture, printed_from, written_from))
             continue
         signal.setitimer(signal.ITIMER_REAL, 0)
         elapsed_ms = (time.perf_counter() - started) * 1000
+        over = ',"over":true' if capture.written - written_from > capture.limit else ""
         try:
             encoded = _to_json(value)
-            line = f'{{"case":{index},"ms":{elapsed_ms:.3f},"out":[{printed_from},{capture.size}],"value":{encoded}}}\n'
+            line = (
+                f'{{"case":{index},"ms":{elapsed_ms:.3f},"out":[{printed_from},{capture.size}]{over},'
+                f'"value":{encoded}}}\n'
+            )
         except MemoryError:
             # The value fit in memory but its JSON text does not.
             del value
-            emit({"case": index, "error": "MemoryError", "out": [printed_from, capture.size]})
+            emit(_printed({"case": index, "error": "MemoryError"}, capture, printed_from, written_from))
             continue
         if encoded is None:
-            emit(
-                {
-                    "case": index,
-                    "error": "NotSerializable",
-                    "message": type(value).__name__,
-                    "out": [printed_from, capture.size],
-                }
-            )
+            record = {"case": index, "error": "NotSerializable", "message": type(value).__name__}
+            emit(_printed(record, capture, printed_from, written_from))
         else:
             out.write(line)
         del value, encoded, line
-    emit(_closing(capture))
+    emit(_closing(capture, load_over))
     return 0
 
 
-def _closing(capture: _CappedText) -> dict:
+def _printed(record: dict, capture: _CappedText, printed_from: int, written_from: int) -> dict:
+    """A case's record with the span it printed, and whether it printed past the limit."""
+    record["out"] = [printed_from, capture.size]
+    if capture.written - written_from > capture.limit:
+        record["over"] = True
+    return record
+
+
+def _closing(capture: _CappedText, load_over: bool) -> dict:
     # The peak RSS is measured here because the runner cannot see it: its own
     # child inherits the worker's high-water mark when it execs.
     peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-    return {"done": True, "output": capture.getvalue(), "output_truncated": capture.truncated, "peak_rss_kb": peak}
+    return {
+        "done": True,
+        "output": capture.getvalue(),
+        "output_truncated": capture.truncated,
+        "load_over": load_over,
+        "peak_rss_kb": peak,
+    }
+
+
+MAX_TRACE_FRAMES = 12
+
+
+def _trace(exc: BaseException) -> list:
+    """Where in the program's own code the exception passed, innermost last:
+    [[line, function], ...]. Frames of the harness and the standard library
+    are left out; the line numbers are those of the code as submitted, so
+    they match the candidate's editor. A deep recursion keeps its first and
+    last frames, with [0, ""] where the middle was cut."""
+    frames = []
+    try:
+        for frame, line in traceback.walk_tb(exc.__traceback__):
+            code = frame.f_code
+            if code.co_filename == "submission.py":
+                frames.append([line, str(getattr(code, "co_qualname", code.co_name))[:100]])
+        if isinstance(exc, SyntaxError) and exc.filename == "submission.py" and isinstance(exc.lineno, int):
+            frames.append([exc.lineno, ""])
+    except Exception:
+        return frames
+    if len(frames) > MAX_TRACE_FRAMES:
+        frames = [*frames[:3], [0, ""], *frames[-(MAX_TRACE_FRAMES - 4) :]]
+    return frames
 
 
 def _last_line(exc: BaseException) -> str:

@@ -18,6 +18,8 @@ class CaseOutcome:
     ms: float = 0.0
     # The slice of HarnessResult.output this case printed, if the harness said.
     output_span: tuple[int, int] | None = None
+    output_over: bool = False  # the case printed past the output limit
+    trace: list[tuple[int, str]] = field(default_factory=list)  # (line, function) in the program's code
 
     @property
     def ok(self) -> bool:
@@ -30,7 +32,9 @@ class HarnessResult:
     load_error: str = ""
     message: str = ""
     output: str = ""
-    output_truncated: bool = False
+    output_truncated: bool = False  # more was printed than the harness kept
+    load_output_over: bool = False  # loading the code printed past the output limit
+    load_trace: list[tuple[int, str]] = field(default_factory=list)
     finished: bool = False  # the harness wrote its closing line
     ready: bool = False  # the harness read its request (its first line, before any program code)
     extra: dict = field(default_factory=dict)
@@ -71,20 +75,27 @@ def parse_output(raw: bytes, case_count: int) -> HarnessResult:
         elif "load_error" in record:
             result.load_error = str(record["load_error"])
             result.message = str(record.get("message", ""))
+            result.load_trace = _trace(record.get("trace"))
         elif record.get("done") is True:
             result.finished = True
             result.output = str(record.get("output", ""))
             result.output_truncated = bool(record.get("output_truncated"))
+            result.load_output_over = record.get("load_over") is True
             result.extra["peak_rss_kb"] = int(_number(record.get("peak_rss_kb")))
         elif isinstance(record.get("case"), int) and 0 <= record["case"] < case_count:
             index = record["case"]
             if index in outcomes:
                 continue  # first word wins
             if "error" in record:
-                outcomes[index] = CaseOutcome(error=str(record["error"]), message=str(record.get("message", "")))
+                outcomes[index] = CaseOutcome(
+                    error=str(record["error"]),
+                    message=str(record.get("message", "")),
+                    trace=_trace(record.get("trace")),
+                )
             else:
                 outcomes[index] = CaseOutcome(value=record.get("value"), ms=_number(record.get("ms")))
             outcomes[index].output_span = _span(record.get("out"))
+            outcomes[index].output_over = record.get("over") is True
     result.outcomes = [outcomes.get(i, CaseOutcome(error="Crashed")) for i in range(case_count)]
     return result
 
@@ -102,3 +113,25 @@ def _span(value: Any) -> tuple[int, int] | None:
     ):
         return (value[0], value[1])
     return None
+
+
+MAX_TRACE_FRAMES = 12
+
+
+def _trace(value: Any) -> list[tuple[int, str]]:
+    """A traceback as the harness writes it, [[line, function], ...]; anything
+    else (the program may write lines of its own) gives no frames."""
+    if not isinstance(value, list):
+        return []
+    frames = []
+    for frame in value[:MAX_TRACE_FRAMES]:
+        if (
+            isinstance(frame, list)
+            and len(frame) == 2
+            and isinstance(frame[0], int)
+            and not isinstance(frame[0], bool)
+            and 0 <= frame[0] < 10**7
+            and isinstance(frame[1], str)
+        ):
+            frames.append((frame[0], frame[1][:100]))
+    return frames

@@ -51,3 +51,14 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def eventually(page, check, timeout_ms=5_000):
+    """Retry an ORM assertion while the browser's last request may still be on
+    its way (on a slow machine "saved" can show before the last save lands)."""
+    for _ in range(timeout_ms // 100):
+        try:
+            return check()
+        except AssertionError:
+            page.wait_for_timeout(100)
+    return check()

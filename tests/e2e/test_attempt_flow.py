@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from exams.models import Answer, Attempt, Item, Reveal
 from tests.conftest import HIDDEN_MARKER
+from tests.e2e.conftest import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -30,17 +31,6 @@ def attempt_from_url(page) -> Attempt:
     return Attempt.objects.get(pk=int(match.group(1)))
 
 
-def eventually(page, check, timeout_ms=5_000):
-    """Retry an ORM assertion: on a slow machine a pause while typing can send an
-    earlier autosave, so "Saved at" may show while the last one is on its way."""
-    for _ in range(timeout_ms // 100):
-        try:
-            return check()
-        except AssertionError:
-            page.wait_for_timeout(100)
-    return check()
-
-
 def items(exam) -> tuple[Item, Item]:
     version = exam.current_version
     return Item.objects.get(slug="first", version=version), Item.objects.get(slug="add", version=version)
@@ -52,6 +42,7 @@ def test_a_candidate_takes_a_timed_attempt_from_login_to_results(page, live_serv
 
     page.goto(live_server.url + "/exams/mini-exam/")
     page.get_by_role("button", name=re.compile(r"^Start timed attempt")).click()
+    page.get_by_role("button", name=re.compile(r"^Start the clock")).click()  # the confirmation page
     page.wait_for_url(ATTEMPT_URL)
     attempt = attempt_from_url(page)
     assert (attempt.user, attempt.mode) == (personas.candidate, Attempt.Mode.TIMED)

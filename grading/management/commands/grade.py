@@ -2,6 +2,8 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
 
 from exams.models import Exam, Item
 from grading.grader import MAX_CODE_BYTES, GradeResult, grade
@@ -20,6 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
 
     def handle(self, *args, exam: str, drill: str, file: str, json: bool, **options):
+        _check_database()
         item = _drill(exam, drill)
         code = _read_code(Path(file))
         result = grade(item, code)
@@ -31,10 +34,25 @@ class Command(BaseCommand):
             self.stdout.write(_table(item, result))
 
 
+SET_UP = "run `manage.py migrate`, then `manage.py import_exams`, first"
+
+
+def _check_database() -> None:
+    """A fresh checkout has no tables yet: say what to run instead of a traceback."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        executor = MigrationExecutor(connection)
+        unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        raise CommandError(f"cannot use the database ({exc}); check DATABASE_URL, then {SET_UP}") from None
+    if unapplied:
+        raise CommandError(f"the database is not set up ({len(unapplied)} migrations not applied): {SET_UP}")
+
+
 def _drill(exam_slug: str, drill_slug: str) -> Item:
     exam = Exam.objects.filter(slug=exam_slug).select_related("current_version").first()
     if exam is None or exam.current_version is None:
-        known = ", ".join(Exam.objects.values_list("slug", flat=True)) or "none (run import_exams)"
+        known = ", ".join(Exam.objects.values_list("slug", flat=True)) or "none (run `manage.py import_exams` first)"
         raise CommandError(f"unknown exam {exam_slug!r} (known: {known})")
     drills = exam.current_version.items.filter(kind=Item.Kind.DRILL)
     item = drills.filter(slug=drill_slug).first()

@@ -26,8 +26,10 @@ class Submission(models.Model):
     class Source(models.TextChoices):
         RUN = "run", "Run tests"
         FINAL = "final", "Final code, at the end of the attempt"
+        CUSTOM = "custom", "Run on your own input"  # never scored, never the run that counts
 
     PENDING = (Status.QUEUED, Status.RUNNING)  # a worker has yet to store its result
+    SCORED = (Source.RUN, Source.FINAL)  # the sources whose latest run is the one that counts
 
     # Queue names; the worker consumes them in this order of priority.
     RUN_QUEUE = "grading"
@@ -36,7 +38,9 @@ class Submission(models.Model):
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="submissions")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
     code = models.TextField()
-    source = models.CharField(max_length=5, choices=Source.choices, default=Source.RUN)
+    source = models.CharField(max_length=6, choices=Source.choices, default=Source.RUN)
+    # A custom run's arguments: {"args": [...], "kwargs": {...}, "text": what the candidate typed}
+    custom_input = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=7, choices=Status.choices, default=Status.QUEUED)
     queue = models.CharField(max_length=20, default=RUN_QUEUE)
     created_at = models.DateTimeField(default=timezone.now)
@@ -74,15 +78,25 @@ class Submission(models.Model):
         return self.status in self.PENDING
 
     @property
+    def is_custom(self) -> bool:
+        return self.source == self.Source.CUSTOM
+
+    @property
     def categories(self) -> list[dict]:
         return self.result.get("categories", [])
 
     @property
+    def limits(self) -> dict:
+        """The limits the run had (results graded before they were kept: none)."""
+        return self.result.get("limits") or {}
+
+    @property
+    def custom_result(self) -> dict:
+        return self.result.get("custom") or {}
+
+    @property
     def visible_cases(self) -> list[dict]:
         return self.result.get("visible_cases", [])
-
-    def can_view(self, user) -> bool:
-        return self.attempt.can_view(user)
 
     @classmethod
     def lease(cls) -> timedelta:

@@ -1,0 +1,23 @@
+"""Scoring's models: drill submissions, teams, reviews and stored scores."""
+
+from grading.models.audit import AuditEvent
+from grading.models.reviews import Mark, Review, ReviewEvent
+from grading.models.scores import AttemptScore, BestAttempt, ItemScore
+from grading.models.submissions import Submission, storable
+from grading.models.teams import BoardSettings, Invitation, Membership, Team
+
+__all__ = [
+    "AttemptScore",
+    "AuditEvent",
+    "BestAttempt",
+    "BoardSettings",
+    "Invitation",
+    "ItemScore",
+    "Mark",
+    "Membership",
+    "Review",
+    "ReviewEvent",
+    "Submission",
+    "Team",
+    "storable",
+]

@@ -1,0 +1,188 @@
+"""Pages that show an attempt with its scores: what the results page and the
+review page both need, built once for both.
+
+An item row joins three layers' views of one item: the candidate's side
+(`ItemState` from exams.state: answers, reveal, model answer where allowed),
+its drill runs, and its rubric as one review marked it.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from exams.models import Attempt, RubricCriterion
+from exams.state import ItemState, attempt_state
+from grading import scoring
+from grading.access import may_view_scores
+from grading.models import AttemptScore, Mark, Review
+from grading.submitting import DrillRuns, drill_runs
+
+
+@dataclass
+class RubricLine:
+    criterion: RubricCriterion
+    ticked: bool
+    key: int  # 1-based: the number key that ticks it on the review page
+
+
+@dataclass
+class Row:
+    """One part of the attempt as scored: an item, or (item None) Overall, the exam-wide signals."""
+
+    item: ItemState | None
+    lines: list[RubricLine]
+    mark: Mark | None
+    score: object | None  # ItemScore (stored) or scoring.ItemResult (a draft's running figures)
+    runs: DrillRuns | None = None
+
+    @property
+    def pk(self) -> str:
+        return str(self.item.pk) if self.item else "overall"
+
+    @property
+    def marked(self) -> bool:
+        return self.mark is not None
+
+
+@dataclass
+class SectionRows:
+    title: str
+    rows: list[Row]
+    score: Decimal | None = None
+    max_points: int = 0
+
+
+@dataclass
+class ScoredAttempt:
+    state: object  # exams.state.AttemptState
+    sections: list[SectionRows]
+    overall: Row
+    rows: list[Row] = field(default_factory=list)  # every answerable item and Overall, in order
+
+    @property
+    def unmarked(self) -> int:
+        return sum(1 for row in self.rows if not row.marked)
+
+
+@dataclass
+class OverallScore:
+    """Overall (the exam-wide signals) as a part, shaped like an ItemScore."""
+
+    score: Decimal
+    max_points: int
+    rubric: Decimal | None
+    rubric_max: int
+    tests: None = None
+    tests_max: int = 0
+
+    @classmethod
+    def of(cls, stored: AttemptScore, final: bool) -> "OverallScore":
+        rubric = stored.overall if final else None
+        return cls(stored.overall, stored.overall_max, rubric, stored.overall_max)
+
+
+def review_marks(review: Review | None) -> dict[int | None, Mark]:
+    """The review's marks by item id (None: Overall), with their ticked criteria, in two queries."""
+    if review is None:
+        return {}
+    return {mark.item_id: mark for mark in Mark.objects.filter(review=review).prefetch_related("criteria")}
+
+
+def scored_attempt(
+    attempt: Attempt, *, review: Review | None, scores: dict, show_answers: bool | None, runs: bool = True
+) -> ScoredAttempt:
+    """Rows of every answerable item and of Overall, grouped by section.
+
+    `scores` maps item id (None: Overall) to its score; `review` gives the
+    marks shown (None: none shown)."""
+    state = attempt_state(attempt, show_answers=show_answers, panels=False)
+    criteria = list(
+        RubricCriterion.objects.filter(version_id=attempt.version_id).only("pk", "item_id", "signal", "text", "points")
+    )
+    marks = review_marks(review)
+    by_part: dict[int | None, list[RubricCriterion]] = {}
+    for criterion in criteria:
+        by_part.setdefault(criterion.item_id, []).append(criterion)
+    run_map = drill_runs(attempt, [item.pk for item in state.items if item.is_drill]) if runs else {}
+
+    def row(item: ItemState | None) -> Row:
+        part = item.pk if item else None
+        mark = marks.get(part)
+        ticked = {c.pk for c in mark.criteria.all()} if mark else set()
+        lines = [RubricLine(c, c.pk in ticked, n) for n, c in enumerate(by_part.get(part, []), start=1)]
+        return Row(item, lines, mark, scores.get(part), run_map.get(part) if item else None)
+
+    sections, rows = [], []
+    for section in state.sections:
+        section_rows = [row(item) for item in section.answerable]
+        if section_rows:
+            sections.append(SectionRows(section.title, section_rows))
+            rows.extend(section_rows)
+    overall = row(None)
+    if overall.lines:
+        rows.append(overall)
+    for section in sections:
+        parts = [r.score for r in section.rows if r.score is not None]
+        section.score = sum((p.score for p in parts), Decimal(0))
+        section.max_points = sum(r.item.max_points for r in section.rows)
+    return ScoredAttempt(state, sections, overall, rows)
+
+
+def stored_score(attempt: Attempt) -> AttemptScore:
+    """The attempt's stored score; attempts that ended before scores were
+    stored get theirs computed once, here."""
+    score = AttemptScore.objects.filter(attempt=attempt).select_related("review__reviewer").first()
+    if score is None:
+        score = scoring.recompute(attempt)
+    return score
+
+
+def get_attempt_for_scores(request: HttpRequest, pk: int) -> Attempt:
+    """The attempt if this user may see its scores (its owner, staff, the
+    reviewers of a team its owner is in); 404 for everyone else."""
+    attempt = get_object_or_404(Attempt.objects.select_related("version", "exam", "user"), pk=pk)
+    if not may_view_scores(request.user, attempt):
+        raise Http404("No such attempt")
+    return attempt
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
+@require_GET
+@login_required
+def results(request: HttpRequest, pk: int) -> HttpResponse:
+    attempt = get_attempt_for_scores(request, pk)
+    attempt.finalize_if_expired()
+    owner = attempt.user_id == request.user.pk
+    if attempt.is_open and owner:
+        return redirect(attempt)
+    score = stored_score(attempt) if not attempt.is_open else None
+    final = score is not None and score.review is not None and score.review.is_final
+    item_scores = {s.item_id: s for s in attempt.item_scores.all()} if score else {}
+    if score is not None:
+        item_scores[None] = OverallScore.of(score, final)
+    scored = scored_attempt(
+        attempt,
+        review=score.review if final else None,
+        scores=item_scores,
+        # The candidate sees what the reveal rules allow; reviewers and staff see every model answer.
+        show_answers=None if owner else True,
+    )
+    end = attempt.finalized_at or timezone.now()
+    context = {
+        "attempt": attempt,
+        "scored": scored,
+        "score": score,
+        "review_final": final,
+        "time_used": end - attempt.started_at,
+        "owner": owner,
+        "opened_now": _int(request.GET.get("opened", "")),
+    }
+    return render(request, "grading/results.html", context)

@@ -1,0 +1,20 @@
+# Misreading: the 250 ms latency slack taken as 25 % of the old p95.
+# caught by: latency baselines
+
+
+def rollback_blockers(old, new, min_calls=200):
+    blocked = []
+    for name, after in new.items():
+        if name not in old or after["calls"] < min_calls:
+            continue
+        before = old[name]
+        reasons = []
+        if after["wer"] - before["wer"] > 0.015:
+            reasons.append("quality")
+        if after["p95_ms"] > before["p95_ms"] * 1.25:
+            reasons.append("latency")
+        if after["cost_per_min"] / max(before["cost_per_min"], 0.01) > 1.2:
+            reasons.append("cost")
+        if reasons:
+            blocked.append({"slice": name, "reasons": reasons})
+    return blocked

@@ -1,0 +1,20 @@
+# Misreading: both releases must have min_calls calls, not only the canary.
+# caught by: low-volume slices
+
+
+def rollback_blockers(old, new, min_calls=200):
+    out = []
+    for name, after in new.items():
+        before = old.get(name)
+        if before is None or min(before["calls"], after["calls"]) < min_calls:
+            continue
+        reasons = []
+        if after["wer"] - before["wer"] > 0.015:
+            reasons.append("quality")
+        if after["p95_ms"] - before["p95_ms"] > 250:
+            reasons.append("latency")
+        if after["cost_per_min"] / max(before["cost_per_min"], 0.01) > 1.2:
+            reasons.append("cost")
+        if reasons:
+            out.append({"slice": name, "reasons": reasons})
+    return out
