@@ -183,6 +183,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900),
     "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
     "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
+    # Workers take turns at that restore under a Redis lock. A worker killed
+    # while holding it blocks every other worker's restore until it expires.
+    "unacked_mutex_expire": env_int("CELERY_UNACKED_MUTEX_EXPIRE", 300),
 }
 CELERY_BEAT_SCHEDULE = {
     "finalize-expired-attempts": {"task": "exams.finalize_expired_attempts", "schedule": 60.0},

@@ -49,7 +49,8 @@ SLOW = "import time\ntime.sleep(2)\n\ndef add(a, b):\n    return a + b\n"
 # Scaled-down production timings: a sandbox run may take 3 s of wall clock
 # (a grade is two runs), a task 8 s; a claim lapses 1 s after that, and the
 # broker hands an unacknowledged message out again 10 s after it was taken
-# (checked every second).
+# (checked every second). The lock workers take turns at that check under
+# lasts 2 s: a worker killed while holding it blocks the others no longer.
 WORKER_ENV = {
     "SANDBOX_WALL_SECONDS": "3",
     "SANDBOX_CPU_SECONDS": "2",
@@ -59,6 +60,7 @@ WORKER_ENV = {
     "CELERY_VISIBILITY_TIMEOUT": "10",
     "CELERY_UNACKED_RESTORE_INTERVAL": "1",
     "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+    "CELERY_UNACKED_MUTEX_EXPIRE": "2",
 }
 # Other checkouts on the machine may grade code at the same time: this run's
 # workers take slot uids of their own (with their own slot locks), so that
@@ -123,13 +125,19 @@ class Workers:
 
     def __init__(self, tmp_path: Path):
         self.tmp_path = tmp_path
+        self.log_path = tmp_path / "worker.log"
         self.started: list[Worker] = []
 
     def __call__(self, name: str, **overrides: str) -> Worker:
-        worker = Worker(self.tmp_path / "worker.log", name, **overrides)
+        worker = Worker(self.log_path, name, **overrides)
         self.started.append(worker)
         worker.wait_ready()
         return worker
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return "(no worker log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def sandboxes(self) -> int:
         """Sandbox processes of these workers: under their slot uids (when
@@ -188,14 +196,16 @@ def attempt(mini_exam, personas):
     return attempt
 
 
-def wait_for(predicate, timeout: float, what: str):
+def wait_for(predicate, timeout: float, what: str, workers: Workers | None = None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    rows = list(Submission.objects.values("pk", "status", "claims", "lease_until", "started_at"))
+    log = f"\nworkers' log:\n{workers.log_tail()}" if workers else ""
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}; submissions: {rows}{log}")
 
 
 def test_a_worker_grades_a_run_from_the_page(workers, attempt, candidate_client):
@@ -214,7 +224,7 @@ def test_a_worker_grades_a_run_from_the_page(workers, attempt, candidate_client)
         fragment = candidate_client.get(f"/submissions/{submission.pk}/", HTTP_HX_REQUEST="true")
         return fragment if fragment.status_code == 286 else None
 
-    fragment = wait_for(graded, 30, "the worker to grade the run")
+    fragment = wait_for(graded, 30, "the worker to grade the run", workers)
     assert "3 of 3 tests passed" in fragment.content.decode()
     submission.refresh_from_db()
     assert (submission.status, submission.passed, submission.claims) == ("graded", 3, 1)
@@ -227,7 +237,9 @@ def test_a_worker_killed_mid_run_leaves_the_submission_graded_exactly_once(worke
         submission = Submission.objects.create(attempt=attempt, item=drill, code=SLOW, max_score=drill.points)
         enqueue(submission)
 
-    wait_for(lambda: Submission.objects.filter(pk=submission.pk, status="running").exists(), 30, "the run to start")
+    wait_for(
+        lambda: Submission.objects.filter(pk=submission.pk, status="running").exists(), 30, "the run to start", workers
+    )
     time.sleep(0.5)  # inside the sandbox, sleeping
     first.kill()
     # The sandbox died with the worker that started it.
@@ -236,7 +248,10 @@ def test_a_worker_killed_mid_run_leaves_the_submission_graded_exactly_once(worke
 
     workers("second")
     wait_for(
-        lambda: Submission.objects.filter(pk=submission.pk, status="graded").exists(), 60, "the regrade after the kill"
+        lambda: Submission.objects.filter(pk=submission.pk, status="graded").exists(),
+        60,
+        "the regrade after the kill",
+        workers,
     )
     graded = Submission.objects.get(pk=submission.pk)
     assert (graded.passed, graded.total, graded.claims) == (3, 3, 2)
@@ -259,7 +274,7 @@ def test_hostile_submissions_through_the_worker_end_graded_and_the_worker_stays_
             enqueue(submission)
 
     pending = Submission.objects.filter(status__in=["queued", "running"])
-    wait_for(lambda: not pending.exists(), 240, "every hostile submission to be graded")
+    wait_for(lambda: not pending.exists(), 240, "every hostile submission to be graded", workers)
     for path, submission in zip(programs, hostile, strict=True):
         submission.refresh_from_db()
         assert (path.name, submission.status, submission.claims) == (path.name, "graded", 1)
@@ -282,7 +297,7 @@ def _grade_through(start, attempt, **limits: str) -> Submission:
         submission = Submission.objects.create(attempt=attempt, item=drill, code=SLEEPY, max_score=drill.points)
         enqueue(submission)
     finished = Submission.objects.filter(pk=submission.pk, status__in=["graded", "error"])
-    wait_for(finished.exists, 30, "the submission to end")
+    wait_for(finished.exists, 30, "the submission to end", start)
     return Submission.objects.get(pk=submission.pk)
 
 
