@@ -44,6 +44,9 @@ def store_exam(data: ExamData) -> ImportOutcome:
             duration_minutes=data.duration_minutes,
             reveal_policy=data.reveal_policy,
             tags=data.tags,
+            reviews_required=data.reviews,
+            adjudication_threshold=data.adjudication_threshold,
+            anonymous_marking=data.anonymous_marking,
             source=data.source,
         )
         _store_content(version, data)

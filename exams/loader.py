@@ -63,7 +63,17 @@ DRILL_FILES = ("item.md", "starter.py", "solution.py", "cases.jsonl")
 CASE_KEYS = {"category", "args", "kwargs", "expected", "name", "visible"}
 MAX_FILE_BYTES = 1_000_000
 
-EXAM_KEYS = {"title", "summary", "duration_minutes", "reveal_policy", "tags", "rubric"}
+EXAM_KEYS = {
+    "title",
+    "summary",
+    "duration_minutes",
+    "reveal_policy",
+    "tags",
+    "rubric",
+    "reviews",
+    "adjudication_threshold",
+    "anonymous_marking",
+}
 SECTION_KEYS = {"title", "slug"}
 ITEM_KEYS = {
     "title",
@@ -158,6 +168,12 @@ class ExamData:
     sections: list[SectionData]
     content_hash: str
     source: str
+    # Reviewing: independent reviews per attempt (1 or 2); with two, the
+    # percentage of the exam's points the totals may differ by before a third
+    # reviewer adjudicates; whether reviewers see pseudonyms, not names.
+    reviews: int = 1
+    adjudication_threshold: int = 15
+    anonymous_marking: bool = False
 
 
 class _Collector:
@@ -296,6 +312,14 @@ def _int(fm: FrontMatter, key: str, errors: _Collector, default: int, low: int, 
     value = fm.data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         errors.add(fm.path, fm.line(key), f"{key!r} must be a whole number from {low} to {high}")
+        return default
+    return value
+
+
+def _bool(fm: FrontMatter, key: str, errors: _Collector, default: bool) -> bool:
+    value = fm.data.get(key, default)
+    if not isinstance(value, bool):
+        errors.add(fm.path, fm.line(key), f"{key!r} must be true or false")
         return default
     return value
 
@@ -641,6 +665,9 @@ def load_pack(folder: Path) -> ExamData:
         sections=[],
         content_hash="",
         source=_display(folder),
+        reviews=_int(fm, "reviews", errors, 1, 1, 2),
+        adjudication_threshold=_int(fm, "adjudication_threshold", errors, 15, 1, 100),
+        anonymous_marking=_bool(fm, "anonymous_marking", errors, False),
     )
     for entry in sorted(folder.iterdir()):
         if _ignored(entry) or entry.name == "exam.md":

@@ -54,6 +54,18 @@ class ExamVersion(models.Model):
     duration_minutes = models.PositiveIntegerField()
     reveal_policy = models.CharField(max_length=20, choices=RevealPolicy.choices)
     tags = models.JSONField(default=list, blank=True)
+    # Reviewing (pack keys `reviews`, `adjudication_threshold`, `anonymous_marking`).
+    reviews_required = models.PositiveSmallIntegerField(
+        default=1, help_text="Independent reviews each attempt takes: 1, or 2 for double marking."
+    )
+    adjudication_threshold = models.PositiveSmallIntegerField(
+        default=15,
+        help_text="With double marking: the percentage of the exam's points two totals may differ by "
+        "before the attempt goes to adjudication.",
+    )
+    anonymous_marking = models.BooleanField(
+        default=False, help_text="Reviewers see a pseudonym instead of the candidate's name until the review is final."
+    )
     source = models.CharField(max_length=500, blank=True, help_text="Pack folder it was imported from.")
     imported_at = models.DateTimeField(auto_now_add=True)
 

@@ -79,6 +79,21 @@ def test_it_refuses_a_bad_reveal_policy(pack):
     assert "reveal_policy" in only_problem(pack.root, "exam.md")
 
 
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("reviews: 3", "reviews"),
+        ("reviews: two", "reviews"),
+        ("adjudication_threshold: 0", "adjudication_threshold"),
+        ("anonymous_marking: sometimes", "anonymous_marking"),
+    ],
+)
+def test_it_refuses_bad_review_settings(pack, line, key):
+    text = pack.path("exam.md").read_text().replace("reveal_policy: on_demand", f"reveal_policy: on_demand\n{line}")
+    pack.path("exam.md").write_text(text)
+    assert repr(key) in only_problem(pack.root, "exam.md")
+
+
 def test_it_refuses_a_pack_without_exam_md(pack):
     pack.path("exam.md").unlink()
     assert "missing file" in only_problem(pack.root, "exam.md")

@@ -37,6 +37,22 @@ def test_it_stores_the_whole_pack(pack):
     exam_rubric = version.criteria.filter(item__isnull=True)
     assert [(c.signal, c.points) for c in exam_rubric] == [("strong", 2), ("weak", -1)]
     assert drill.criteria.get().text == "Tests negative numbers"
+    assert (version.reviews_required, version.adjudication_threshold, version.anonymous_marking) == (1, 15, False)
+
+
+def test_it_stores_the_review_settings(pack):
+    text = (
+        pack.path("exam.md")
+        .read_text()
+        .replace(
+            "reveal_policy: on_demand",
+            "reveal_policy: on_demand\nreviews: 2\nadjudication_threshold: 20\nanonymous_marking: true",
+        )
+    )
+    pack.path("exam.md").write_text(text)
+    run_import(pack.root)
+    version = Exam.objects.get(slug="mini-exam").current_version
+    assert (version.reviews_required, version.adjudication_threshold, version.anonymous_marking) == (2, 20, True)
 
 
 def test_it_computes_missing_expected_values_from_the_reference_solution(pack):
