@@ -31,6 +31,17 @@ def review_of(attempt: Attempt, reviewer) -> Review | None:
     return Review.objects.filter(attempt_id=attempt.pk, reviewer_id=reviewer.pk).first()
 
 
+def visible_reviews(attempt: Attempt, viewer) -> list[Review]:
+    """The reviews of `attempt` whose marks and comments `viewer` may see in
+    the review flow: their own (draft or final), and others' only once
+    every review the attempt takes is final. So a second reviewer (or one
+    who may yet become it) never sees the first's marks early."""
+    reviews = list(Review.objects.filter(attempt_id=attempt.pk).select_related("reviewer").order_by("created_at", "pk"))
+    required = attempt.version.reviews_required
+    all_final = sum(1 for r in reviews if r.is_final) >= required
+    return [r for r in reviews if r.reviewer_id == viewer.pk or (all_final and r.is_final)]
+
+
 def holder(attempt: Attempt) -> Review | None:
     """The review that counts today: the final one (the latest finalized),
     else the one in progress."""

@@ -360,6 +360,21 @@ def result_for(attempt: Attempt, review: Review | None) -> AttemptResult:
     return compute(items, criteria, latest_runs(attempt), marks, sections)
 
 
+def reviewer_ticks(attempt: Attempt) -> dict[int, Decimal]:
+    """For each rubric criterion of the attempt's version that a counted
+    final review ticked: the share of those reviews that ticked it (1, or
+    0.5 when two reviewers disagree). Empty until the review is final.
+    Candidates' self-assessments are compared with this, never mixed in."""
+    review = final_review(attempt)
+    if review is None:
+        return {}
+    ticks: dict[int, Decimal] = {}
+    for mark in marks_of(review).values():
+        for criterion_id in mark.ticked:
+            ticks[criterion_id] = Decimal(1)
+    return ticks
+
+
 # Storing.
 
 
