@@ -10,7 +10,7 @@ TEST_SYSTEM_PACKAGES := bubblewrap:/usr/bin/bwrap util-linux:/usr/bin/setpriv ut
 	libseccomp2:/usr/lib/$(MULTIARCH)/libseccomp.so.2 python3:/usr/bin/python3 chromium:/usr/bin/chromium \
 	procps:/usr/bin/pgrep
 
-.PHONY: run test stack lint format install serve-setup clean
+.PHONY: run test stack lint format install serve-setup clean bench-load
 
 run: serve-setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
@@ -24,6 +24,11 @@ test: install
 	@scripts/system-packages.sh $(TEST_SYSTEM_PACKAGES)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Many candidates at once against the stack (bench/load.py; figures in docs/performance.md).
+bench-load: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/load.py $(ARGS)
 
 serve-setup: install
 	$(PY) manage.py migrate --noinput
