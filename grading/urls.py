@@ -2,7 +2,7 @@ from django.urls import path
 
 import grading.export_views
 import grading.progress
-from grading import review_views, team_views, views
+from grading import by_question, review_views, team_views, views
 
 app_name = "grading"
 
@@ -29,4 +29,7 @@ urlpatterns = [
     path("teams/<slug:slug>/leaderboards/<slug:exam_slug>/", team_views.leaderboard_page, name="leaderboard"),
     path("teams/<slug:slug>/leaderboards/<slug:exam_slug>/settings/", team_views.board_settings, name="board"),
     path("progress/", grading.progress.my_progress, name="progress"),
+    # Marking by question (grading/by_question.py).
+    path("review/questions/", by_question.by_question, name="by_question"),
+    path("review/questions/<int:item_pk>/", by_question.by_question_item, name="by_question_item"),
 ]
