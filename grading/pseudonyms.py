@@ -74,12 +74,15 @@ def final_count() -> Coalesce:
     return Coalesce(Subquery(finals, output_field=IntegerField()), Value(0))
 
 
-def label_for(request: HttpRequest, attempt: Attempt, own: Review | None) -> tuple[str, bool]:
+def label_for(request: HttpRequest, attempt: Attempt, own: Review | None = None, *, own_known=True) -> tuple[str, bool]:
     """(what to call the candidate, whether that is a pseudonym) on a page
-    about one attempt; `own` is the viewer's review of it, if any."""
+    about one attempt; `own` is the viewer's review of it, if any (looked
+    up when `own_known` is False)."""
     on = attempt.version.anonymous_marking or queue_option(request)
     if not on:
         return attempt.user.get_username(), False
+    if not own_known:
+        own = Review.objects.filter(attempt_id=attempt.pk, reviewer_id=request.user.pk).first()
     own_final = own is not None and own.is_final
     complete = (
         not own_final

@@ -17,6 +17,7 @@ urlpatterns = [
     path("review/attempts/<int:pk>/overall/mark/", review_views.mark, name="mark_overall"),
     path("review/attempts/<int:pk>/finalize/", review_views.finalize, name="finalize"),
     path("review/attempts/<int:pk>/reopen/", review_views.reopen, name="reopen"),
+    path("review/anonymous/", review_views.anonymous_marking, name="review_anonymous"),
     path("review/export/", grading.export_views.export_scores, name="export"),
     path("teams/", team_views.team_list, name="teams"),
     path("teams/join/<str:code>/", team_views.join, name="join"),
