@@ -111,6 +111,8 @@ def test_a_reviewer_marks_one_item_across_three_attempts_answer_after_answer(cli
         assert text(html, cls="bq-position") == f"Answer {step + 1} of 3"
         current = attempts[step]
         assert answer_shown(html) == f"Answer of {current.user.username}: the tail."
+        if step == 2:
+            assert "The last answer to mark." in html
         # The review page's own mark form and endpoint.
         assert f'hx-post="{mark_url(current, p.question)}"' in html
         response = client.post(mark_url(current, p.question), mark_fields([p.defines, p.example]), **HTMX)

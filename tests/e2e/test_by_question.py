@@ -70,9 +70,9 @@ def test_a_reviewer_marks_one_question_across_three_attempts_from_the_keyboard(p
     page.keyboard.press("3")
     expect(page.locator(f"#mark-status-{p.question.pk}")).to_contain_text("saved")
     expect(progress).to_have_text("3 of 3 marked")
-    expect(page.locator(".bq-nav")).to_contain_text("Nothing left to mark here.")
     page.keyboard.press("k")
     expect(position).to_have_text("Answer 2 of 3")
+    expect(page.locator(".bq-nav")).to_contain_text("Nothing left to mark here.")
     expect(page.locator(f"#criterion-{p.defines.pk}")).to_be_checked()
     expect(page.locator(f"#criterion-{p.example.pk}")).to_be_checked()
 
@@ -89,6 +89,19 @@ def test_a_reviewer_marks_one_question_across_three_attempts_from_the_keyboard(p
     page.get_by_role("link", name=re.compile("Open the whole attempt")).click()
     page.wait_for_url(f"**/review/attempts/{attempts[1].pk}/")
     expect(page.get_by_role("button", name="Finalize review")).to_be_visible()
+
+    # Anonymous marking from the queue: pseudonyms in the queue and when marking by question.
+    page.goto(f"{live_server.url}/review/")
+    page.get_by_role("button", name="Hide candidates' names").click()
+    expect(page.locator(".anonymity-state")).to_have_text("on")
+    rows = page.locator(".queue-row")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_contain_text(re.compile(r"Candidate [A-Z0-9]{5}"))
+    expect(page.locator("main")).not_to_contain_text("alice")
+    checks.every_size("queue-anonymous", lambda: expect(page.locator(".queue-row")).to_have_count(3))
+    page.goto(f"{live_server.url}/review/questions/{p.question.pk}/")
+    expect(page.locator("#answer-title")).to_contain_text(re.compile(r"Answer of Candidate [A-Z0-9]{5}"))
+    expect(page.locator("main")).not_to_contain_text("alice")
 
     assert page.console_errors == []
     checks.assert_none()
