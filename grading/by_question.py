@@ -191,7 +191,6 @@ def by_question(request: HttpRequest) -> HttpResponse:
             version=version,
             versions=versions,
             total=total,
-            query=_query(team=team_slug),
             items=[
                 (item, counts.get(item.pk, 0), _query(team=team_slug))
                 for item in items.only("pk", "title", "kind", "points", "written_points", "position")
