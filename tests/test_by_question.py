@@ -20,6 +20,7 @@ from tests.review_support import (
     import_pack,
     mark_fields,
     mark_url,
+    page_text,
     parts,
     review_pack,
     team_people,
@@ -233,3 +234,26 @@ def test_the_item_page_costs_the_same_queries_for_3_and_12_attempts(client, exam
     with CaptureQueriesContext(connection) as big:
         assert client.get(item_url(p.question)).status_code == 200
     assert len(big) == len(small)
+
+
+def test_a_drill_shows_the_code_its_latest_run_and_the_written_part(client, people, attempts, p):
+    from exams.models import Answer
+    from grading.models import Submission
+
+    Answer.objects.create(
+        attempt=attempts[0],
+        item=p.drill,
+        part=Answer.Part.CODE,
+        content="def add(a, b):\n    return a + b\n",
+        revision=1,
+    )
+    Submission.objects.create(
+        attempt=attempts[0], item=p.drill, code="x", status="graded", passed=1, total=2, max_score=10
+    )
+    client.force_login(people.reviewer_t)
+    html = client.get(item_url(p.drill, attempt=attempts[0].pk)).content.decode()
+    shown = page_text(html)
+    assert "return a + b" in shown
+    assert "1 of 2" in shown
+    assert answer_shown(html) == "Zero."
+    assert f'hx-post="{mark_url(attempts[0], p.drill)}"' in html
