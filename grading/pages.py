@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from exams.models import Attempt, RubricCriterion
 from exams.state import ItemState, attempt_state
-from grading import scoring
+from grading import pseudonyms, scoring
 from grading.access import may_view_scores
 from grading.models import AttemptScore, Mark, Review
 from grading.submitting import DrillRuns, drill_runs
@@ -177,6 +177,8 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
     )
     end = attempt.finalized_at or timezone.now()
     context = {
+        # Reviewers under anonymous marking see a pseudonym (grading/pseudonyms.py).
+        "candidate_label": "" if owner else pseudonyms.label_for(request, attempt, own_known=False)[0],
         "attempt": attempt,
         "scored": scored,
         "score": score,

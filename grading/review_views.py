@@ -8,15 +8,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Subquery, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from exams.models import Attempt, Exam, Item, RubricCriterion
 from exams.taking import Refused
 from exams.web import get_item, strict_post
-from grading import reviewing, scoring
+from grading import pseudonyms, reviewing, scoring
 from grading.access import may_review, reviewable_attempts
 from grading.models import Membership, Review, Team
 from grading.pages import scored_attempt
@@ -69,7 +70,20 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     if status in STATUSES:
         attempts = attempts.filter(review_state=status)
     rows = attempts.select_related("user", "version", "exam", "score").order_by("finalized_at", "pk")
+    rows = rows.annotate(
+        own_final=Exists(reviews.filter(reviewer_id=user.pk, status=Review.Status.FINAL)),
+        finals=pseudonyms.final_count(),
+    )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for attempt in page.object_list:
+        hidden = pseudonyms.names_hidden(
+            request,
+            attempt.version.anonymous_marking,
+            own_final=attempt.own_final,
+            complete=attempt.finals >= attempt.version.reviews_required,
+        )
+        attempt.candidate_label = pseudonyms.candidate_label(attempt, hidden)
     exams = Exam.objects.filter(pk__in=Subquery(reviewable_attempts(user).values("exam_id"))).select_related(
         "current_version"
     )
@@ -80,8 +94,32 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "teams": teams,
         "exams": exams,
         "filters": {"exam": exam_slug, "team": team_slug, "status": status if status in STATUSES else ""},
+        "anonymous": pseudonyms.queue_option(request),
     }
     return render(request, "grading/review_queue.html", context)
+
+
+@require_POST
+@login_required
+def anonymous_marking(request: HttpRequest) -> HttpResponse:
+    """Turn the queue's anonymous marking on or off for this session."""
+    if not _reviewer_teams(request.user).exists() and not request.user.is_staff:
+        raise PermissionDenied("You do not review any team's attempts.")
+    try:
+        data = strict_post(request)
+    except Refused as refusal:
+        return HttpResponseBadRequest(refusal.message)
+    choice = data.get("anonymous", "")
+    if choice not in ("on", "off"):
+        return HttpResponseBadRequest("Send anonymous=on or anonymous=off; nothing was changed.")
+    pseudonyms.set_queue_option(request, choice == "on")
+    if choice == "on":
+        messages.success(request, "Anonymous marking is on: candidates show as pseudonyms until your review is final.")
+    else:
+        messages.success(request, "Anonymous marking is off, except for exams that require it.")
+    kept = {key: data.get(key, "") for key in ("exam", "team", "status")}
+    kept = {key: value for key, value in kept.items() if value and value.isascii() and len(value) <= 100}
+    return redirect(reverse("grading:review_queue") + (f"?{urlencode(kept)}" if kept else ""))
 
 
 def _review_context(request: HttpRequest, attempt: Attempt) -> dict:
@@ -93,7 +131,10 @@ def _review_context(request: HttpRequest, attempt: Attempt) -> dict:
     scores = {**result.items, None: result.overall}
     scored = scored_attempt(attempt, review=shown, scores=scores, show_answers=True)
     reveals = sorted((i for i in scored.state.items if i.reveal), key=lambda i: i.reveal.revealed_at)
+    candidate_label, anonymous = pseudonyms.label_for(request, attempt, own)
     return {
+        "candidate_label": candidate_label,  # a pseudonym under anonymous marking (grading/pseudonyms.py)
+        "anonymous": anonymous,
         "attempt": attempt,
         "own": own,
         "holder": holder,

@@ -2,7 +2,7 @@ from django.urls import path
 
 import grading.export_views
 import grading.progress
-from grading import review_views, team_views, views
+from grading import by_question, review_views, team_views, views
 
 app_name = "grading"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("review/attempts/<int:pk>/overall/mark/", review_views.mark, name="mark_overall"),
     path("review/attempts/<int:pk>/finalize/", review_views.finalize, name="finalize"),
     path("review/attempts/<int:pk>/reopen/", review_views.reopen, name="reopen"),
+    path("review/anonymous/", review_views.anonymous_marking, name="review_anonymous"),
     path("review/export/", grading.export_views.export_scores, name="export"),
     path("teams/", team_views.team_list, name="teams"),
     path("teams/join/<str:code>/", team_views.join, name="join"),
@@ -29,4 +30,7 @@ urlpatterns = [
     path("teams/<slug:slug>/leaderboards/<slug:exam_slug>/", team_views.leaderboard_page, name="leaderboard"),
     path("teams/<slug:slug>/leaderboards/<slug:exam_slug>/settings/", team_views.board_settings, name="board"),
     path("progress/", grading.progress.my_progress, name="progress"),
+    # Marking by question (grading/by_question.py).
+    path("review/questions/", by_question.by_question, name="by_question"),
+    path("review/questions/<int:item_pk>/", by_question.by_question_item, name="by_question_item"),
 ]

@@ -11,6 +11,7 @@ from exams.models import Answer, Attempt
 from exams.state import Panel
 from exams.taking import Refused, Saved
 from exams.web import get_item, get_own_attempt, strict_post
+from grading import pseudonyms
 from grading.access import may_view_scores
 from grading.models import Submission
 from grading.own_input import parse_arguments
@@ -144,6 +145,10 @@ def submission(request: HttpRequest, pk: int) -> HttpResponse:
         return response
     attempt = submission.attempt
     context = {
+        # Reviewers under anonymous marking see a pseudonym (grading/pseudonyms.py).
+        "candidate_label": pseudonyms.label_for(request, attempt, own_known=False)[0]
+        if attempt.user_id != request.user.pk
+        else "",
         "submission": submission,
         "attempt": attempt,
         "item": submission.item,

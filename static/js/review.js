@@ -29,8 +29,41 @@
     }
   });
 
+  // Marking by question (one answer per page): j / k / n follow the links to
+  // the next, previous and next unmarked answer once every save has landed,
+  // and the number keys act on the one card from the start.
+  var byQuestion = document.querySelector("[data-by-question]");
+  var saving = 0, leaving = null, failed = false;
+  if (byQuestion) current = document.querySelector(".review-item");
+
+  function leave(link) {
+    if (!link) return;
+    leaving = link.href;
+    if (!saving && !failed) window.location.assign(leaving);
+  }
+
+  document.addEventListener("htmx:beforeSend", function (event) {
+    if (event.detail.elt.closest && event.detail.elt.closest(".mark-form")) { saving += 1; failed = false; }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!(event.detail.elt.closest && event.detail.elt.closest(".mark-form"))) return;
+    saving = Math.max(0, saving - 1);
+    if (!event.detail.successful) { failed = true; leaving = null; return; }
+    var progress = document.getElementById("bq-progress");
+    if (progress && progress.dataset.url && window.htmx) {
+      window.htmx.ajax("GET", progress.dataset.url, { target: "#bq-progress", swap: "outerHTML" });
+    }
+    // A queued save starts right after this one ends: look again once it has.
+    setTimeout(function () { if (leaving && !saving) window.location.assign(leaving); }, 0);
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (byQuestion && /^[jkn]$/.test(event.key)) {
+      var link = document.getElementById({ j: "bq-next", k: "bq-prev", n: "bq-next-unmarked" }[event.key]);
+      if (link) { event.preventDefault(); failed = false; leave(link); }
+      return;
+    }
     var list = cards();
     if (!list.length) return;
     var index = list.indexOf(current);

@@ -157,6 +157,9 @@ def test_every_page_fits_a_phone_and_passes_axe_in_light_and_dark(page, live_ser
     walk.log_in("rita")
     walk.check("review-queue", "/review/")
     walk.check("review", f"/review/attempts/{people.finished.pk}/")
+    question = Item.objects.filter(version_id=people.finished.version_id).exclude(kind=Item.Kind.TEXT).first()
+    walk.check("by-question", "/review/questions/")
+    walk.check("by-question-item", f"/review/questions/{question.pk}/")
 
     # The team's owner.
     walk.log_in("otto")
