@@ -2,7 +2,7 @@ from django.urls import path
 
 import grading.export_views
 import grading.progress
-from grading import review_views, team_views, views
+from grading import comment_views, review_views, team_views, views
 
 app_name = "grading"
 
@@ -29,4 +29,11 @@ urlpatterns = [
     path("teams/<slug:slug>/leaderboards/<slug:exam_slug>/", team_views.leaderboard_page, name="leaderboard"),
     path("teams/<slug:slug>/leaderboards/<slug:exam_slug>/settings/", team_views.board_settings, name="board"),
     path("progress/", grading.progress.my_progress, name="progress"),
+]
+
+# Line comments on a drill's code (grading/comment_views.py).
+urlpatterns += [
+    path("review/attempts/<int:pk>/items/<int:item_pk>/comments/", comment_views.add, name="line_comment_add"),
+    path("review/attempts/<int:pk>/comments/<int:comment_pk>/edit/", comment_views.edit, name="line_comment_edit"),
+    path("review/attempts/<int:pk>/comments/<int:comment_pk>/delete/", comment_views.delete, name="line_comment_del"),
 ]
