@@ -449,3 +449,33 @@ def test_a_comment_on_code_that_changed_since_shows_with_its_line_apart(client, 
     Answer.objects.filter(attempt=attempt, part=Answer.Part.CODE).update(content="x = 1\n")
     page = client.get(f"/review/attempts/{attempt.pk}/").content.decode()
     assert texts(page, cls="line-comments-elsewhere")[0].startswith("rita draft · line 3: return total Hmm.")
+
+
+def test_edit_and_delete_through_htmx_answer_with_the_listing_and_a_stale_tab_is_told_where(client, attempt, people, p):
+    as_user(client, people.reviewer_t)
+    client.post(add_url(attempt, p.drill), {"line": 1, "body": "First.", "revision": 0}, **HTMX)
+    comment = LineComment.objects.get()
+    response = client.post(edit_url(attempt, comment), {"body": "Second.", "revision": 1}, **HTMX)
+    assert response.status_code == 200
+    assert texts(response.content.decode(), cls="line-comment-body") == ["Second."]
+    assert 'id="review-revision" value="2" hx-swap-oob="true"' in response.content.decode()
+    before = everything()
+    stale = client.post(delete_url(attempt, comment), {"revision": 1}, **HTMX)
+    assert stale.status_code == 409
+    assert stale["HX-Retarget"] == f"#line-comment-status-{p.drill.pk}-{comment.pk}"
+    assert page_text(stale.content.decode()) == reviewing.STALE
+    assert everything() == before
+    response = client.post(delete_url(attempt, comment), {"revision": 2}, **HTMX)
+    assert response.status_code == 200
+    assert texts(response.content.decode(), cls="line-comment") == []
+    assert f'data-focus="line-{p.drill.pk}-1-open"' in response.content.decode()
+    assert not LineComment.objects.exists()
+
+
+def test_nobody_else_sees_a_draft_comment(client, attempt, people, p):
+    as_user(client, people.reviewer_t).post(add_url(attempt, p.drill), {"line": 2, "body": "DRAFT-NOTE", "revision": 0})
+    for persona in ("owner_t", "staff", "candidate"):
+        as_user(client, getattr(people, persona))
+        for url in (f"/review/attempts/{attempt.pk}/", f"/attempts/{attempt.pk}/results/"):
+            response = client.get(url)
+            assert "DRAFT-NOTE" not in response.content.decode(), (persona, url)
