@@ -16,6 +16,7 @@
     form.querySelector('input[name="line"]').value = button.dataset.line;
     form.querySelector("label[for^='line-comment-body-']").textContent = "Comment on line " + button.dataset.line;
     form.querySelector(".line-comment-cancel").hidden = false;
+    form.querySelector(".line-comment-hint").hidden = true;
     container.querySelectorAll(".line-comment-open").forEach(function (b) {
       b.setAttribute("aria-expanded", b === button ? "true" : "false");
     });
@@ -28,6 +29,7 @@
     container.appendChild(form);
     form.querySelector("label[for^='line-comment-body-']").textContent = "Comment on a line of the code";
     form.querySelector(".line-comment-cancel").hidden = true;
+    form.querySelector(".line-comment-hint").hidden = false;
     var button = document.getElementById(container.id.replace(/^code-/, "line-") + "-" + line + "-open");
     container.querySelectorAll(".line-comment-open").forEach(function (b) { b.setAttribute("aria-expanded", "false"); });
     if (button) button.focus();
