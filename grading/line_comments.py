@@ -33,6 +33,7 @@ from grading.access import may_review
 from grading.models import LineComment, Review
 
 NOT_YOURS = "You may change only your own comments."
+GONE = "This comment was deleted in another tab or window; reload to see the latest."
 
 
 # The code and its lines.
@@ -193,7 +194,8 @@ def edit(attempt: Attempt, reviewer, comment: LineComment, *, body: str, revisio
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
         reviewing._writable_review(attempt, reviewer, revision, now)
-        LineComment.objects.filter(pk=comment.pk).update(body=body, updated_at=now)
+        if not LineComment.objects.filter(pk=comment.pk).update(body=body, updated_at=now):
+            raise Refused(GONE)  # deleted meanwhile: the revision moved on above is rolled back
     comment.body, comment.updated_at = body, now
     return comment
 
@@ -206,7 +208,9 @@ def delete(attempt: Attempt, reviewer, comment: LineComment, *, revision: int, n
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
         review = reviewing._writable_review(attempt, reviewer, revision, now)
-        LineComment.objects.filter(pk=comment.pk).delete()
+        deleted, _ = LineComment.objects.filter(pk=comment.pk).delete()
+        if not deleted:
+            raise Refused(GONE)  # deleted meanwhile: the revision moved on above is rolled back
     return review
 
 

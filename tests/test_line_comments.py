@@ -479,3 +479,15 @@ def test_nobody_else_sees_a_draft_comment(client, attempt, people, p):
         for url in (f"/review/attempts/{attempt.pk}/", f"/attempts/{attempt.pk}/results/"):
             response = client.get(url)
             assert "DRAFT-NOTE" not in response.content.decode(), (persona, url)
+
+
+def test_a_comment_deleted_meanwhile_is_not_edited_and_the_revision_stays(attempt, people, p):
+    comment = line_comments.add(attempt, people.reviewer_t, p.drill, line=1, body="One.", revision=0)
+    LineComment.objects.filter(pk=comment.pk).delete()  # another tab, between the lookup and the write
+    for write in (
+        lambda: line_comments.edit(attempt, people.reviewer_t, comment, body="Two.", revision=1),
+        lambda: line_comments.delete(attempt, people.reviewer_t, comment, revision=1),
+    ):
+        with pytest.raises(Refused, match="deleted in another tab"):
+            write()
+    assert revision_of(attempt, people.reviewer_t) == 1
