@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from grading.models import AttemptScore, ItemScore, Mark, Membership, Review, ReviewEvent, Submission, Team
 from grading.models.audit import AuditEvent
+from grading.models.comments import LineComment
 from grading.submitting import regrade
 
 
@@ -121,4 +122,18 @@ class AuditEventAdmin(RecordAdmin):
     actions = None
     fields = readonly_fields = [
         "at", "action", "actor", "actor_name", "target_type", "target_id", "target_repr", "details", "team", "attempt",
+    ]  # fmt: skip
+
+
+@admin.register(LineComment)
+class LineCommentAdmin(RecordAdmin):
+    """Line comments are written through the review page only (grading.line_comments),
+    which holds them to the review's revision and its draft."""
+
+    list_display = ("pk", "review", "item", "line", "updated_at")
+    list_filter = ("review__status", "review__attempt__exam")
+    search_fields = ("review__reviewer__username", "review__attempt__user__username", "item__slug")
+    list_select_related = ("review__reviewer", "review__attempt__user", "item")
+    fields = readonly_fields = [
+        "review", "item", "line", "line_text", "code_sha256", "body", "created_at", "updated_at",
     ]  # fmt: skip

@@ -2,7 +2,7 @@ from django.urls import path
 
 import grading.export_views
 import grading.progress
-from grading import by_question, review_views, team_views, views
+from grading import by_question, comment_views, review_views, team_views, views
 
 app_name = "grading"
 
@@ -33,4 +33,11 @@ urlpatterns = [
     # Marking by question (grading/by_question.py).
     path("review/questions/", by_question.by_question, name="by_question"),
     path("review/questions/<int:item_pk>/", by_question.by_question_item, name="by_question_item"),
+]
+
+# Line comments on a drill's code (grading/comment_views.py).
+urlpatterns += [
+    path("review/attempts/<int:pk>/items/<int:item_pk>/comments/", comment_views.add, name="line_comment_add"),
+    path("review/attempts/<int:pk>/comments/<int:comment_pk>/edit/", comment_views.edit, name="line_comment_edit"),
+    path("review/attempts/<int:pk>/comments/<int:comment_pk>/delete/", comment_views.delete, name="line_comment_del"),
 ]

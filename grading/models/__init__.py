@@ -1,6 +1,7 @@
 """Scoring's models: drill submissions, teams, reviews and stored scores."""
 
 from grading.models.audit import AuditEvent
+from grading.models.comments import LineComment
 from grading.models.reviews import Mark, Review, ReviewEvent
 from grading.models.scores import AttemptScore, BestAttempt, ItemScore
 from grading.models.submissions import Submission, storable
@@ -13,6 +14,7 @@ __all__ = [
     "BoardSettings",
     "Invitation",
     "ItemScore",
+    "LineComment",
     "Mark",
     "Membership",
     "Review",
