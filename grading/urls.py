@@ -2,7 +2,7 @@ from django.urls import path
 
 import grading.export_views
 import grading.progress
-from grading import review_views, team_views, views
+from grading import review_views, self_assessment_views, team_views, views
 
 app_name = "grading"
 
@@ -29,4 +29,12 @@ urlpatterns = [
     path("teams/<slug:slug>/leaderboards/<slug:exam_slug>/", team_views.leaderboard_page, name="leaderboard"),
     path("teams/<slug:slug>/leaderboards/<slug:exam_slug>/settings/", team_views.board_settings, name="board"),
     path("progress/", grading.progress.my_progress, name="progress"),
+]
+
+# Self-assessment (grading.self_assessment_views): the candidate's own ratings.
+urlpatterns += [
+    path(
+        "attempts/<int:pk>/items/<int:item_pk>/self-assessment/", self_assessment_views.self_assess, name="self_assess"
+    ),
+    path("attempts/<int:pk>/overall/self-assessment/", self_assessment_views.self_assess, name="self_assess_overall"),
 ]
