@@ -30,6 +30,7 @@ from tests.review_support import (
     text,
     texts,
 )
+from tests.test_progress import table_rows
 
 pytestmark = pytest.mark.django_db
 ANSWERS = {"first": "The latency 99% of requests beat.", "add": "Zero and negatives."}
@@ -462,3 +463,66 @@ def test_the_attempt_page_offers_rate_yourself_only_below_a_revealed_answer(clie
     assert response["Location"] == f"/attempts/{attempt.pk}/#self-{p.question.pk}"
     page = client.get(f"/attempts/{attempt.pk}/").content.decode()
     assert text(page, id=f"self-status-{p.question.pk}") == "Your rating: 2 of 4"
+
+
+# My progress: calibration over time.
+
+
+def test_my_progress_shows_each_reviewed_attempt_rated_with_its_gap_in_a_chart_and_a_table(client, exam, people):
+    first = finished_attempt(people.candidate, exam, ANSWERS)
+    p = parts(first)
+    rules.assess(first, people.candidate, p.question, [p.defines.pk, p.example.pk])  # 4 of 4
+    rules.assess(first, people.candidate, None, [p.strong.pk])  # 2 of 2
+    review(first, people.reviewer_t, p, question=[p.defines], overall=[p.strong])  # 2 and 2
+    second = finished_attempt(people.candidate, exam, ANSWERS)
+    q = parts(second)
+    rules.assess(second, people.candidate, q.drill, [])  # 0 of 2
+    review(second, people.reviewer_t, q, drill=[q.drill_criterion])  # 2
+    rated_unreviewed = finished_attempt(people.candidate, exam, ANSWERS)
+    rules.assess(rated_unreviewed, people.candidate, p.question, [p.defines.pk])
+    finished_attempt(people.candidate, exam, ANSWERS)  # neither
+
+    client.force_login(people.candidate)
+    html = client.get("/progress/").content.decode()
+    rows = table_rows(html, "calibration-table")
+    assert [row[:1] + row[2:] for row in rows] == [
+        ["Attempt", "Parts rated", "You", "Review", "Difference"],
+        ["1", "2", "6 of 6", "4 of 6", "+2 (+33.3%)"],
+        ["2", "1", "0 of 2", "2 of 2", "-2 (-100%)"],
+    ]
+    chart = html.split(f'id="calibration-{exam.pk}"')[1].split("</svg>")[0]
+    assert "2 reviewed attempts you rated: above the review in 1, below it in 1, the same in 0." in chart
+    assert "Attempt 1: you 6, the review 4 of 6 rated (+2 points, +33.3%)" in chart
+    assert chart.count('class="cal-bar cal-over"') == 2  # one bar and the legend's key
+    assert chart.count('class="cal-bar cal-under"') == 2
+
+
+def test_my_progress_without_a_rated_reviewed_attempt_says_how_to_get_one(client, attempt, people, p):
+    rules.assess(attempt, people.candidate, p.question, [p.defines.pk])
+    client.force_login(people.candidate)
+    html = client.get("/progress/").content.decode()
+    assert "Rate yourself on an attempt's results page" in page_text(html)
+    assert "chart-calibration" not in html
+
+
+def test_another_users_ratings_never_show_on_my_progress(client, exam, people):
+    theirs = finished_attempt(people.member_u, exam, ANSWERS)
+    p = parts(theirs)
+    rules.assess(theirs, people.member_u, p.question, [p.defines.pk])
+    review(theirs, people.reviewer_u, p)
+    mine = finished_attempt(people.candidate, exam, ANSWERS)
+    client.force_login(people.candidate)
+    html = client.get("/progress/").content.decode()
+    assert "chart-calibration" not in html and f"/attempts/{theirs.pk}/" not in html
+    assert f"/attempts/{mine.pk}/results/" in html
+
+
+def test_the_calibration_chart_marks_a_match_and_escapes_its_title():
+    from grading import charts
+
+    points = [charts.CalibrationPoint("Attempt 1", "1", Decimal(3), Decimal(3), 4)]
+    svg = charts.calibration_bars(points, chart_id="c", title="<b>Exam</b>")
+    assert "&lt;b&gt;Exam&lt;/b&gt;" in svg and "<b>" not in svg
+    assert '<circle class="cal-match"' in svg and "the same in 1" in svg
+    assert "Attempt 1: you 3, the review 3 of 4 rated (0 points, 0%)" in svg
+    assert "style=" not in svg
