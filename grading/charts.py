@@ -453,7 +453,7 @@ def calibration_bars(points: Sequence[CalibrationPoint], *, chart_id: str, title
                 '<text class="cal-value" x="{}" y="{}" text-anchor="middle">{}</text>',
                 _n(cx),
                 _n(label_y),
-                _signed(point.percent),
+                f"{_signed(point.percent)}%",
             )
             if labelled
             else ""
@@ -464,7 +464,7 @@ def calibration_bars(points: Sequence[CalibrationPoint], *, chart_id: str, title
             tick = format_html(TICK, _n(cx), tick_y, point.short)
         parts.append(format_html('<g class="cal-point"><title>{}</title>{}{}</g>{}', words, shape, value, tick))
     bottom = top + plot_h
-    legend_y = bottom + 40
+    legend_y = bottom + 56
     parts.append(
         format_html(
             '<text class="axis-title" x="{cx}" y="{ay}" text-anchor="middle">Attempt</text>'

@@ -49,6 +49,7 @@ class SelfForm:
     editable: bool
     where: str  # "attempt" or "results": where a plain form goes back to
     calibration: rules.PartCalibration | None = None
+    review_final: bool = False  # the review is final: an unrated part stays unrated
 
     @property
     def part(self) -> str:
@@ -146,6 +147,7 @@ def add_to_results(request: HttpRequest, attempt: Attempt, scored, final: bool) 
         part = item.pk if item is not None else None
         maximum = rules.rubric_max(item, criteria)
         row.self_form = _form(attempt, part, title, criteria, assessed.get(part), editable, "results", maximum)
+        row.self_form.review_final = final
     calibration = None
     if final and assessed:
         criteria = [line.criterion for row in scored.rows for line in row.lines]

@@ -15,7 +15,7 @@ from exams.models import Attempt
 from exams.taking import Refused, reveal
 from grading import reviewing, scoring
 from grading import self_assessment as rules
-from grading.models import SelfAssessment
+from grading.models import AttemptScore, SelfAssessment
 from tests.conftest import HIDDEN_MARKER
 from tests.review_support import (
     HTMX,
@@ -426,9 +426,22 @@ def test_once_final_the_results_page_shows_the_calibration(client, attempt, peop
     assert "You were 0.5 points above it." in summary
     assert "differ from the review's on 3 of 5 criteria" in summary
     # The drill was never rated: no calibration, and no form either (locked).
-    assert f'id="self-{p.drill.pk}"' in html
-    assert "Locked: a review of this attempt is final." in text(html, id=f"self-{p.drill.pk}")
+    assert "You did not rate yourself on this part before the review was final" in text(html, id=f"self-{p.drill.pk}")
     assert 'hx-post="/attempts/' not in html.split('id="self-')[1]
+
+
+def test_a_first_final_review_of_two_locks_the_form_before_the_calibration_shows(client, attempt, people, p):
+    rules.assess(attempt, people.candidate, p.question, [p.defines.pk])
+    review(attempt, people.reviewer_t, p, question=[p.defines])
+    # As if the attempt took a second review: the score is not final yet, the ratings are locked.
+    AttemptScore.objects.filter(attempt=attempt).update(review=None, is_final=False)
+    client.force_login(people.candidate)
+    html = results(client, attempt)
+    assert "calibration-summary" not in html
+    question = text(html, id=f"self-{p.question.pk}")
+    assert "Locked: a review of this attempt is final. Your calibration shows here once" in question
+    assert f'id="self-{p.question.pk}-{p.defines.pk}" checked' in html
+    assert "<fieldset disabled" in html
 
 
 def test_the_plain_form_after_the_review_is_final_says_it_is_locked(client, attempt, people, p):
@@ -486,7 +499,7 @@ def test_my_progress_shows_each_reviewed_attempt_rated_with_its_gap_in_a_chart_a
     html = client.get("/progress/").content.decode()
     rows = table_rows(html, "calibration-table")
     assert [row[:1] + row[2:] for row in rows] == [
-        ["Attempt", "Parts rated", "You", "Review", "Difference"],
+        ["#Attempt", "Parts", "You", "Review", "Difference"],
         ["1", "2", "6 of 6", "4 of 6", "+2 (+33.3%)"],
         ["2", "1", "0 of 2", "2 of 2", "-2 (-100%)"],
     ]
