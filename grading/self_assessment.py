@@ -5,9 +5,13 @@ The rules:
 
 - Only the attempt's owner self-assesses, and only items with a rubric
   (a reading has none; nor has a drill without criteria).
-- An item may be self-assessed once its model answer was revealed in this
-  attempt, or once the attempt has ended (its model answers then open on
-  the results page). The exam-wide signals (item None) once it has ended.
+- An item may be self-assessed once the candidate has seen its model answer
+  in this attempt: revealed while answering, or opened on the results page
+  once the attempt ended. Not merely because the attempt ended: the rubric
+  shows with the form, and a rubric is much of an answer (a prompt's strong
+  signals are its outline), so it shows only where the answer was seen and
+  recorded as such (`exams.taking.seen_before` marks it in later timed
+  attempts). The exam-wide signals (item None), generic, once it has ended.
 - Never where the candidate may not see the rubric: an exam whose policy
   never shows model answers, or a practice attempt while a timed attempt of
   the same exam is in progress (`exams.taking.answers_withheld`).
@@ -31,13 +35,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from exams.models import Attempt, ExamVersion, Item, Reveal, RubricCriterion
+from exams.models import AnswerOpening, Attempt, ExamVersion, Item, Reveal, RubricCriterion
 from exams.taking import WITHHELD, Refused, answers_withheld
 from grading import scoring
 from grading.models import Review, ReviewEvent, SelfAssessment
 
 LOCKED = "A review of this attempt is final, so your self-assessment is locked: it now shows beside the reviewer's."
-NOT_YET = "You can rate yourself on this item once you have revealed its model answer, or once the attempt has ended."
+NOT_YET = "You can rate yourself on this item once you have revealed its model answer."
+NOT_OPENED = "Open this item's model answer first: you rate yourself against its rubric, which shows with the answer."
 OVERALL_NOT_YET = "You can rate yourself on the exam-wide signals once the attempt has ended."
 NEVER_SHOWN = "This exam does not show its model answers or rubrics, so there is nothing to rate yourself against."
 
@@ -88,10 +93,20 @@ def check_may_assess(attempt: Attempt, item: Item | None, user, now: datetime | 
             raise Refused(OVERALL_NOT_YET, status=403)
         if not Reveal.objects.filter(attempt_id=attempt.pk, item_id=item.pk).exists():
             raise Refused(NOT_YET, status=403)
-    elif is_locked(attempt):  # an open attempt has no review
-        raise Refused(LOCKED, status=409)
+    else:
+        if is_locked(attempt):  # an open attempt has no review
+            raise Refused(LOCKED, status=409)
+        if item is not None and not answer_seen(attempt, item):
+            raise Refused(NOT_OPENED, status=403)
     if answers_withheld(attempt, now):
         raise Refused(WITHHELD, status=403)
+
+
+def answer_seen(attempt: Attempt, item: Item) -> bool:
+    """The candidate saw `item`'s model answer in this attempt (revealed, or opened after it ended)."""
+    revealed = Reveal.objects.filter(attempt_id=attempt.pk, item_id=item.pk)
+    opened = AnswerOpening.objects.filter(attempt_id=attempt.pk, item_id=item.pk)
+    return revealed.exists() or opened.exists()
 
 
 def _check_criteria(criteria: list[RubricCriterion], item: Item | None, criteria_ids: Iterable[int]) -> list[int]:

@@ -50,6 +50,9 @@ class SelfForm:
     where: str  # "attempt" or "results": where a plain form goes back to
     calibration: rules.PartCalibration | None = None
     review_final: bool = False  # the review is final: an unrated part stays unrated
+    # An item whose model answer is not shown (not opened yet): neither its
+    # rubric nor a form, only how to get them (grading.self_assessment, NOT_OPENED).
+    hidden: bool = False
 
     @property
     def part(self) -> str:
@@ -148,6 +151,10 @@ def add_to_results(request: HttpRequest, attempt: Attempt, scored, final: bool) 
         maximum = rules.rubric_max(item, criteria)
         row.self_form = _form(attempt, part, title, criteria, assessed.get(part), editable, "results", maximum)
         row.self_form.review_final = final
+        if item is not None and item.model is None:
+            # The rubric shows only with the model answer, as the rules require.
+            row.self_form.hidden = True
+            row.self_form.lines = []
     calibration = None
     if final and assessed:
         criteria = [line.criterion for row in scored.rows for line in row.lines]

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 
 from exams.models import Attempt
-from exams.taking import Refused, reveal
+from exams.taking import Refused, open_answer, reveal
 from grading import reviewing, scoring
 from grading import self_assessment as rules
 from grading.models import AttemptScore, SelfAssessment
@@ -51,9 +51,16 @@ def people(db):
     return team_people()
 
 
+def seen(attempt: Attempt) -> Attempt:
+    """Open the model answer of each item of an ended attempt (what rating an item needs)."""
+    for item in attempt.version.items.exclude(kind="text"):
+        open_answer(attempt, item)
+    return attempt
+
+
 @pytest.fixture
 def attempt(exam, people) -> Attempt:
-    return finished_attempt(people.candidate, exam, ANSWERS)
+    return seen(finished_attempt(people.candidate, exam, ANSWERS))
 
 
 @pytest.fixture
@@ -128,6 +135,26 @@ def test_in_an_open_attempt_an_item_is_rated_only_after_its_reveal(exam, people)
     assert SelfAssessment.objects.filter(attempt=attempt).count() == 1
 
 
+def test_an_ended_attempts_item_is_rated_once_its_model_answer_is_opened(client, exam, people):
+    attempt = finished_attempt(people.candidate, exam, ANSWERS)
+    p = parts(attempt)
+    with pytest.raises(Refused, match="Open this item's model answer first") as refused:
+        rules.assess(attempt, people.candidate, p.question, [p.defines.pk])
+    assert refused.value.status == 403
+    assert rules.assess(attempt, people.candidate, None, [p.strong.pk]).score == Decimal(2)  # generic: no answer
+    # The results page shows no rubric of an unopened item: only how to get it.
+    client.force_login(people.candidate)
+    html = results(client, attempt)
+    assert "To rate yourself on this item, show its model answer" in text(html, id=f"self-{p.question.pk}")
+    assert "Defines the percentile" not in html and "Tests negative numbers" not in html
+    assert "Names the metric" in text(html, id="self-overall")
+    client.post(f"/attempts/{attempt.pk}/items/{p.question.pk}/open/")
+    html = results(client, attempt)
+    assert f'id="self-{p.question.pk}-{p.defines.pk}"' in html
+    assert "Tests negative numbers" not in html
+    assert rules.assess(attempt, people.candidate, p.question, [p.defines.pk]).score == Decimal(2)
+
+
 @pytest.mark.parametrize("who", ["member_u", "reviewer_t", "staff"])
 def test_nobody_but_the_candidate_rates(attempt, people, p, who):
     with pytest.raises(Refused, match="Only the candidate") as refused:
@@ -164,7 +191,7 @@ def test_criteria_must_belong_to_the_parts_rubric(attempt, people, p, case):
 
 def test_criteria_of_the_same_item_in_another_version_are_refused(pack, attempt, people, p):
     newer = set_policy(pack, "after_submit")  # a new version: new criteria rows
-    other = parts(finished_attempt(people.candidate, newer))
+    other = parts(seen(finished_attempt(people.candidate, newer)))
     with pytest.raises(Refused, match="not part of this item's rubric"):
         rules.assess(attempt, people.candidate, p.question, [other.defines.pk])
     with pytest.raises(Refused, match="not part of the exam this attempt took"):
@@ -198,6 +225,9 @@ def test_after_submit_rates_once_the_attempt_has_ended(pack, people):
     with pytest.raises(Refused, match="once you have revealed"):
         rules.assess(attempt, people.candidate, p.question, [p.defines.pk])
     attempt.finalize()
+    with pytest.raises(Refused, match="Open this item's model answer first"):
+        rules.assess(attempt, people.candidate, p.question, [p.defines.pk])
+    open_answer(attempt, p.question)
     assert rules.assess(attempt, people.candidate, p.question, [p.defines.pk]).score == Decimal(2)
 
 
@@ -482,16 +512,16 @@ def test_the_attempt_page_offers_rate_yourself_only_below_a_revealed_answer(clie
 
 
 def test_my_progress_shows_each_reviewed_attempt_rated_with_its_gap_in_a_chart_and_a_table(client, exam, people):
-    first = finished_attempt(people.candidate, exam, ANSWERS)
+    first = seen(finished_attempt(people.candidate, exam, ANSWERS))
     p = parts(first)
     rules.assess(first, people.candidate, p.question, [p.defines.pk, p.example.pk])  # 4 of 4
     rules.assess(first, people.candidate, None, [p.strong.pk])  # 2 of 2
     review(first, people.reviewer_t, p, question=[p.defines], overall=[p.strong])  # 2 and 2
-    second = finished_attempt(people.candidate, exam, ANSWERS)
+    second = seen(finished_attempt(people.candidate, exam, ANSWERS))
     q = parts(second)
     rules.assess(second, people.candidate, q.drill, [])  # 0 of 2
     review(second, people.reviewer_t, q, drill=[q.drill_criterion])  # 2
-    rated_unreviewed = finished_attempt(people.candidate, exam, ANSWERS)
+    rated_unreviewed = seen(finished_attempt(people.candidate, exam, ANSWERS))
     rules.assess(rated_unreviewed, people.candidate, p.question, [p.defines.pk])
     finished_attempt(people.candidate, exam, ANSWERS)  # neither
 
@@ -519,7 +549,7 @@ def test_my_progress_without_a_rated_reviewed_attempt_says_how_to_get_one(client
 
 
 def test_another_users_ratings_never_show_on_my_progress(client, exam, people):
-    theirs = finished_attempt(people.member_u, exam, ANSWERS)
+    theirs = seen(finished_attempt(people.member_u, exam, ANSWERS))
     p = parts(theirs)
     rules.assess(theirs, people.member_u, p.question, [p.defines.pk])
     review(theirs, people.reviewer_u, p)
