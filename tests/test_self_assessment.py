@@ -274,6 +274,20 @@ def test_a_self_assessment_is_never_mixed_into_the_stored_scores(attempt, people
     assert {s.rubric for s in attempt.item_scores.all()} == {Decimal(0)}
 
 
+def test_exports_are_the_same_with_or_without_ratings(client, attempt, exam, people, p):
+    review(attempt, people.reviewer_t, p, question=[p.defines])
+    client.force_login(people.reviewer_t)
+
+    def export(fmt):
+        response = client.get("/review/export/", {"exam": exam.slug, "team": "t", "format": fmt})
+        assert response.status_code == 200
+        return b"".join(response.streaming_content)
+
+    before = {fmt: export(fmt) for fmt in ("csv", "json")}
+    SelfAssessment.objects.create(attempt=attempt, item=p.question, score=Decimal(4), max_points=4)
+    assert {fmt: export(fmt) for fmt in ("csv", "json")} == before
+
+
 # Calibration, pure.
 
 
