@@ -427,6 +427,7 @@ def test_the_results_page_offers_a_form_per_part_labelled_by_criterion(client, a
     label = f'<label class="form-check-label" for="self-{p.question.pk}-{p.defines.pk}">'
     assert label in html
     assert "Defines the percentile (+2 points)" in page_text(html.split(label)[1].split("</label>")[0])
+    assert "Confuses it with the mean (-1 point)" in page_text(html)
     assert 'hx-post="/attempts/' in html and 'name="csrfmiddlewaretoken"' in html
 
     rules.assess(attempt, people.candidate, p.question, [p.defines.pk])
