@@ -8,12 +8,13 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from exams.models import Attempt
 from exams.taking import Refused, open_answer, reveal
-from grading import reviewing, scoring
+from grading import charts, reviewing, scoring
 from grading import self_assessment as rules
 from grading.models import AttemptScore, SelfAssessment
 from tests.conftest import HIDDEN_MARKER
@@ -576,11 +577,32 @@ def test_another_users_ratings_never_show_on_my_progress(client, exam, people):
 
 
 def test_the_calibration_chart_marks_a_match_and_escapes_its_title():
-    from grading import charts
-
     points = [charts.CalibrationPoint("Attempt 1", "1", Decimal(3), Decimal(3), 4)]
     svg = charts.calibration_bars(points, chart_id="c", title="<b>Exam</b>")
     assert "&lt;b&gt;Exam&lt;/b&gt;" in svg and "<b>" not in svg
     assert '<circle class="cal-match"' in svg and "the same in 1" in svg
     assert "Attempt 1: you 3, the review 3 of 4 rated (0 points, 0%)" in svg
     assert "style=" not in svg
+
+
+def test_my_progress_reads_the_calibration_in_one_query_however_many_attempts(client, exam, people):
+    def rated_and_reviewed(n):
+        for _ in range(n):
+            attempt = seen(finished_attempt(people.candidate, exam, ANSWERS))
+            p = parts(attempt)
+            rules.assess(attempt, people.candidate, p.question, [p.defines.pk])
+            rules.assess(attempt, people.candidate, None, [p.strong.pk])
+            review(attempt, people.reviewer_t, p, question=[p.example])
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get("/progress/").content.decode()
+        return len(captured), len(table_rows(html, "calibration-table")) - 1
+
+    client.force_login(people.candidate)
+    rated_and_reviewed(1)
+    few, rows = queries()
+    assert rows == 1
+    rated_and_reviewed(4)
+    many, rows = queries()
+    assert (many, rows) == (few, 5)
