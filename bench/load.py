@@ -52,10 +52,14 @@ CODE = "def peak_streams(events):\n    return 0\n"
 
 
 def prepare(candidates: int, reviewers: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from examsite.stack import create_database
+
+    create_database(DATABASE_URL)
+    flush_redis()
     os.environ["DATABASE_URL"] = DATABASE_URL
     os.environ["REDIS_URL"] = REDIS_URL
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examsite.settings")
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -228,7 +232,7 @@ def table(title: str, entries: dict, seconds: float, busy: float) -> str:
 
 
 def user_classes(exam: str, run_duration: float):
-    from locust import FastHttpUser, between, events, task
+    from locust import FastHttpUser, between, task
 
     token_re = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
     save_re = re.compile(r'action="/attempts/(\d+)/items/(\d+)/save/" class="answer-form[^"]*" id="form-\d+-(\w+)"')
@@ -348,7 +352,7 @@ def user_classes(exam: str, run_duration: float):
                     if done or poll.status_code == 200:
                         poll.success()
                 if done:
-                    events.request.fire(
+                    self.environment.events.request.fire(
                         request_type="GRADE",
                         name="run -> result",
                         response_time=(time.monotonic() - clicked) * 1000,
@@ -357,7 +361,7 @@ def user_classes(exam: str, run_duration: float):
                         context={},
                     )
                     return
-            events.request.fire(
+            self.environment.events.request.fire(
                 request_type="GRADE",
                 name="run -> result",
                 response_time=(time.monotonic() - clicked) * 1000,
@@ -463,10 +467,6 @@ def main() -> int:
         prepare(args.candidates, args.reviewers)
         return 0
     (ROOT / "var").mkdir(exist_ok=True)
-    sys.path.insert(0, str(ROOT))
-    from examsite.stack import create_database
-
-    create_database(DATABASE_URL)
     subprocess.run(
         [
             sys.executable,
@@ -480,7 +480,6 @@ def main() -> int:
         check=True,
         env={**os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL},
     )
-    flush_redis()
     port = free_port()
     stack = start_stack(port, ROOT / "var" / "load-stack.log")
     try:

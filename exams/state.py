@@ -51,15 +51,18 @@ class ModelAnswer:
 
 @dataclass(frozen=True)
 class Panel:
-    """A block a higher layer shows with an item: `template` below the answer
-    form, `actions` (optional) as buttons inside it; both get `item` and `panel`.
+    """A block a higher layer shows with an item: `template` below a drill's
+    code form, `actions` (optional) as buttons inside it, `after_answer`
+    (optional, any answerable item) below the model answer; each gets `item`
+    and `panel`.
 
     `answered`: the panel's own activity counts as answering the item (a
     drill with a test run). `tests`: (passed, total) of the latest graded
     run, for the question navigator."""
 
-    template: str
+    template: str = ""
     actions: str = ""
+    after_answer: str = ""
     data: Any = None
     answered: bool = False
     tests: tuple[int, int] | None = None

@@ -1,6 +1,16 @@
 from django.contrib import admin, messages
 
-from grading.models import AttemptScore, ItemScore, Mark, Membership, Review, ReviewEvent, Submission, Team
+from grading.models import (
+    AttemptScore,
+    ItemScore,
+    Mark,
+    Membership,
+    Review,
+    ReviewEvent,
+    SelfAssessment,
+    Submission,
+    Team,
+)
 from grading.models.audit import AuditEvent
 from grading.models.comments import LineComment
 from grading.submitting import regrade
@@ -137,3 +147,15 @@ class LineCommentAdmin(RecordAdmin):
     fields = readonly_fields = [
         "review", "item", "line", "line_text", "code_sha256", "body", "created_at", "updated_at",
     ]  # fmt: skip
+
+
+@admin.register(SelfAssessment)
+class SelfAssessmentAdmin(RecordAdmin):
+    """A candidate's own ratings (grading.self_assessment): read-only, like
+    every record the rules write; never part of a score."""
+
+    list_display = ("attempt", "item", "score", "max_points", "updated_at")
+    list_filter = ("attempt__exam",)
+    search_fields = ("attempt__user__username", "item__slug")
+    list_select_related = ("attempt__user", "attempt__version__exam", "item")
+    fields = readonly_fields = ["attempt", "item", "criteria", "score", "max_points", "created_at", "updated_at"]

@@ -15,6 +15,9 @@ class GradingConfig(AppConfig):
         from grading.submitting import add_run_panels, queue_final_runs
 
         register_panels(add_run_panels)
+        from grading.self_assessment_views import add_self_assessment_panels
+
+        register_panels(add_self_assessment_panels)
         register_drill_tools(DrillTools(run_reference=run_reference, outputs_match=outputs_match))
 
         def grade_final_code(sender, attempt, **kwargs) -> None:

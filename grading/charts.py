@@ -345,3 +345,154 @@ def _histogram_desc(counts: Sequence[int], own_bin: int | None) -> str:
     bands = "; ".join(f"{bin_label(i)}: {count}" for i, count in enumerate(counts) if count)
     where = f" You are in {bin_label(own_bin)}." if own_bin is not None else " You have no finished timed attempt."
     return f"{total} {people} with a finished timed attempt. " + (f"{bands}." if bands else "") + where
+
+
+# Self-assessment calibration.
+
+
+@dataclass(frozen=True)
+class CalibrationPoint:
+    """One reviewed attempt the candidate rated: their rating against the review's."""
+
+    label: str  # "Attempt 3"
+    short: str  # the axis label: "3"
+    yours: Decimal
+    reviewers: Decimal
+    maximum: int  # the rubric points of the parts rated
+
+    @property
+    def difference(self) -> Decimal:
+        return self.yours - self.reviewers
+
+    @property
+    def percent(self) -> Decimal:
+        """The difference as a share of the points rated, so attempts that
+        rated more or fewer parts compare."""
+        if not self.maximum:
+            return Decimal(0)
+        return (self.difference * 100 / self.maximum).quantize(Decimal("0.1"))
+
+
+def _signed(value: Decimal | float) -> str:
+    text = _num(value)
+    return text if text.startswith("-") or text == "0" else f"+{text}"
+
+
+TICK = '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>'
+
+
+def calibration_bars(points: Sequence[CalibrationPoint], *, chart_id: str, title: str) -> SafeString:
+    """One bar per rated attempt, in the order they finished: how far the
+    candidate's rating was above (up, solid) or below (down, hatched) the
+    review's, as a percent of the points rated. A match is a ring on the
+    zero line. Each bar says its value in words too (its tooltip, and a
+    label while there are few)."""
+    left, right, top, plot_h = 44.0, WIDTH - 8.0, 14.0, 160.0
+    zero = top + plot_h / 2
+    n = len(points)
+    largest = max([abs(float(p.percent)) for p in points] + [10.0])
+    scale = min(100, -(-int(largest) // 10) * 10)  # the axis reaches the next ten up
+    half = plot_h / 2
+
+    def y_of(percent: Decimal) -> float:
+        value = max(-scale, min(scale, float(percent)))
+        return zero - value * half / scale
+
+    slot = (right - left) / max(n, 1)
+    width = min(28.0, slot * 0.6)
+    hatch_id = f"{chart_id}-hatch"
+    parts = [
+        format_html(
+            '<defs><pattern id="{}" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)">'
+            '<rect class="hatch-bg cal-hatch-bg" width="6" height="6"/>'
+            '<line class="hatch-line cal-hatch-line" x1="0" y1="0" x2="0" y2="6"/></pattern></defs>',
+            hatch_id,
+        )
+    ]
+    for value in (scale, scale // 2, 0, -scale // 2, -scale):
+        y = y_of(Decimal(value))
+        parts.append(
+            format_html(
+                '<line class="{cls}" x1="{l}" y1="{y}" x2="{r}" y2="{y}"/>'
+                '<text class="tick" x="{tx}" y="{ty}" text-anchor="end">{v}%</text>',
+                cls="axis" if value == 0 else "grid",
+                l=_n(left),
+                r=_n(right),
+                y=_n(y),
+                tx=_n(left - 6),
+                ty=_n(y + 4),
+                v=_signed(value),
+            )
+        )
+    labelled = n <= 10
+    step = max(1, -(-n // 8))
+    for i, point in enumerate(points):
+        cx = left + slot * i + slot / 2
+        y = y_of(point.percent)
+        words = (
+            f"{point.label}: you {_num(point.yours)}, the review {_num(point.reviewers)} of {point.maximum} "
+            f"rated ({_signed(point.difference)} points, {_signed(point.percent)}%)"
+        )
+        if point.percent > 0:
+            shape = format_html(
+                '<rect class="cal-bar cal-over" x="{}" y="{}" width="{}" height="{}"/>',
+                _n(cx - width / 2), _n(y), _n(width), _n(zero - y),
+            )  # fmt: skip
+            label_y = y - 4
+        elif point.percent < 0:
+            shape = format_html(
+                '<rect class="cal-bar cal-under" x="{}" y="{}" width="{}" height="{}" fill="url(#{})"/>',
+                _n(cx - width / 2), _n(zero), _n(width), _n(y - zero), hatch_id,
+            )  # fmt: skip
+            label_y = y + 12
+        else:
+            shape = format_html('<circle class="cal-match" cx="{}" cy="{}" r="5" fill="none"/>', _n(cx), _n(zero))
+            label_y = zero - 9
+        value = (
+            format_html(
+                '<text class="cal-value" x="{}" y="{}" text-anchor="middle">{}</text>',
+                _n(cx),
+                _n(label_y),
+                f"{_signed(point.percent)}%",
+            )
+            if labelled
+            else ""
+        )
+        tick = ""
+        if i % step == 0 or i == n - 1:
+            tick_y = _n(top + plot_h + 16)
+            tick = format_html(TICK, _n(cx), tick_y, point.short)
+        parts.append(format_html('<g class="cal-point"><title>{}</title>{}{}</g>{}', words, shape, value, tick))
+    bottom = top + plot_h
+    legend_y = bottom + 56
+    parts.append(
+        format_html(
+            '<text class="axis-title" x="{cx}" y="{ay}" text-anchor="middle">Attempt</text>'
+            '<g class="legend"><rect class="cal-bar cal-over" x="0" y="{ky}" width="14" height="12"/>'
+            '<text x="20" y="{ty}">You above the review</text>'
+            '<rect class="cal-bar cal-under" x="180" y="{ky}" width="14" height="12" fill="url(#{hatch})"/>'
+            '<text x="200" y="{ty}">Below it</text>'
+            '<circle class="cal-match" cx="290" cy="{my}" r="5" fill="none"/><text x="300" y="{ty}">Same</text></g>',
+            cx=_n((left + right) / 2),
+            ay=_n(bottom + 30),
+            ky=_n(legend_y - 10),
+            ty=_n(legend_y),
+            my=_n(legend_y - 4),
+            hatch=hatch_id,
+        )
+    )
+    return _svg(chart_id, "calibration", legend_y + 8, title, _calibration_desc(points), _join(parts))
+
+
+def _calibration_desc(points: Sequence[CalibrationPoint]) -> str:
+    if not points:
+        return "No reviewed attempt you rated yet."
+    above = sum(1 for p in points if p.percent > 0)
+    below = sum(1 for p in points if p.percent < 0)
+    mean = sum((abs(p.percent) for p in points), Decimal(0)) / len(points)
+    attempts = "attempt" if len(points) == 1 else "attempts"
+    return (
+        f"{len(points)} reviewed {attempts} you rated: above the review in {above}, below it in {below}, "
+        f"the same in {len(points) - above - below}. Latest {_signed(points[-1].percent)}% of the points rated; "
+        f"on average {_num(mean.quantize(Decimal('0.1')))}% away."
+    )

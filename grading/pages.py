@@ -20,6 +20,7 @@ from exams.state import ItemState, attempt_state
 from grading import pseudonyms, scoring
 from grading.access import may_view_scores
 from grading.models import AttemptScore, Mark, Review
+from grading.self_assessment_views import add_to_results
 from grading.submitting import DrillRuns, drill_runs
 
 
@@ -39,6 +40,9 @@ class Row:
     mark: Mark | None
     score: object | None  # ItemScore (stored) or scoring.ItemResult (a draft's running figures)
     runs: DrillRuns | None = None
+    # Self-assessment (grading.self_assessment_views.add_to_results): the
+    # owner's own rating of this part, shown beside the score, never in it.
+    self_form: object | None = None
 
     @property
     def pk(self) -> str:
@@ -175,10 +179,13 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         # The candidate sees what the reveal rules allow; reviewers and staff see every model answer.
         show_answers=None if owner else True,
     )
+    # Self-assessment: the owner's ratings and, once the review is final, their calibration.
+    self_assessment = add_to_results(request, attempt, scored, final)
     end = attempt.finalized_at or timezone.now()
     context = {
         # Reviewers under anonymous marking see a pseudonym (grading/pseudonyms.py).
         "candidate_label": "" if owner else pseudonyms.label_for(request, attempt, own_known=False)[0],
+        "self_assessment": self_assessment,
         "attempt": attempt,
         "scored": scored,
         "score": score,

@@ -3,8 +3,9 @@
 Built from the stored scores only (`AttemptScore`, written by
 `scoring.recompute`), so the page costs a fixed number of queries however
 many attempts there are: the user's finished attempts with their scores in
-one, their teams in one, and the best timed score of every member of those
-teams on those exams in one. Only the viewer's own attempts are read as
+one, their teams in one, the best timed score of every member of those
+teams on those exams in one, and their self-assessments of reviewed
+attempts, each with the review's score of the same part, in one. Only the viewer's own attempts are read as
 rows; of other members the page keeps counts per 10-point band, never a
 name or a score.
 """
@@ -13,14 +14,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from exams.models import Attempt, RubricCriterion
 from grading import charts
-from grading.models import AttemptScore, Membership, Team
+from grading.models import AttemptScore, ItemScore, Membership, SelfAssessment, Team
 
 FINISHED = (Attempt.Status.SUBMITTED, Attempt.Status.EXPIRED)
 
@@ -86,6 +87,8 @@ class ExamProgress:
     teams: list[TeamDistribution] = field(default_factory=list)
     history_svg: str = ""
     sections_svg: str = ""
+    calibration: list["CalibrationRow"] = field(default_factory=list)
+    calibration_svg: str = ""
 
     @property
     def scored(self) -> list[AttemptRow]:
@@ -98,6 +101,27 @@ class ExamProgress:
     @property
     def unscored(self) -> int:
         return sum(1 for row in self.rows if row.score is None)
+
+
+@dataclass
+class CalibrationRow:
+    """A reviewed attempt the user rated: their self-assessment's total against
+    the review's, over the parts they rated (grading.self_assessment)."""
+
+    row: AttemptRow
+    parts: int = 0
+    yours: Decimal = Decimal(0)
+    reviewers: Decimal = Decimal(0)
+    maximum: int = 0
+
+    @property
+    def difference(self) -> Decimal:
+        return self.yours - self.reviewers
+
+    @property
+    def point(self) -> charts.CalibrationPoint:
+        number = self.row.number
+        return charts.CalibrationPoint(f"Attempt {number}", str(number), self.yours, self.reviewers, self.maximum)
 
 
 def finished_attempts(user) -> list[Attempt]:
@@ -175,6 +199,38 @@ def team_distributions(user, progresses: list[ExamProgress]) -> None:
             progress.teams.append(TeamDistribution(team, counts.get(key, [0] * charts.BINS), own.get(key)))
 
 
+def calibrations(user, progresses: list[ExamProgress]) -> None:
+    """Per reviewed attempt the user rated, the sum of their self-scores and of
+    the review's rubric scores over the parts they rated. One query (none when
+    no attempt is reviewed): each self-assessment with its item's stored rubric
+    score; the exam-wide part's is the attempt score's `overall`, already read."""
+    reviewed = {row.attempt.pk: row for progress in progresses for row in progress.rows if row.reviewed}
+    if not reviewed:
+        return
+    rubric = ItemScore.objects.filter(attempt_id=OuterRef("attempt_id"), item_id=OuterRef("item_id")).values("rubric")
+    rows = (
+        SelfAssessment.objects.filter(
+            attempt__user=user, attempt__status__in=FINISHED, attempt__score__review__isnull=False
+        )
+        .annotate(reviewer=Subquery(rubric[:1]))
+        .values_list("attempt_id", "item_id", "score", "max_points", "reviewer")
+    )
+    found: dict[int, CalibrationRow] = {}
+    for attempt_id, item_id, score, max_points, reviewer in rows:
+        row = reviewed.get(attempt_id)
+        if row is None:
+            continue
+        line = found.setdefault(attempt_id, CalibrationRow(row))
+        if item_id is None:
+            reviewer = row.score.overall
+        line.parts += 1
+        line.yours += score
+        line.reviewers += reviewer or 0
+        line.maximum += max_points
+    for progress in progresses:
+        progress.calibration = [found[row.attempt.pk] for row in progress.rows if row.attempt.pk in found]
+
+
 def draw(progress: ExamProgress) -> None:
     points = [
         charts.HistoryPoint(
@@ -196,6 +252,12 @@ def draw(progress: ExamProgress) -> None:
             bars,
             chart_id=f"sections-{progress.exam_id}",
             title=f"{progress.title}: score per section, attempt {chosen.number}",
+        )
+    if progress.calibration:
+        progress.calibration_svg = charts.calibration_bars(
+            [line.point for line in progress.calibration],
+            chart_id=f"calibration-{progress.exam_id}",
+            title=f"{progress.title}: your self-assessment against the review, per attempt",
         )
     for distribution in progress.teams:
         if distribution.shown:
@@ -235,6 +297,7 @@ def build(user, chosen_id: int | None = None) -> list[ExamProgress]:
     if not found:
         raise Http404("No such attempt")
     team_distributions(user, progresses)
+    calibrations(user, progresses)
     for progress in progresses:
         draw(progress)
     return progresses

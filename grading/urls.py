@@ -2,7 +2,7 @@ from django.urls import path
 
 import grading.export_views
 import grading.progress
-from grading import by_question, comment_views, review_views, team_views, views
+from grading import by_question, comment_views, review_views, self_assessment_views, team_views, views
 
 app_name = "grading"
 
@@ -40,4 +40,12 @@ urlpatterns += [
     path("review/attempts/<int:pk>/items/<int:item_pk>/comments/", comment_views.add, name="line_comment_add"),
     path("review/attempts/<int:pk>/comments/<int:comment_pk>/edit/", comment_views.edit, name="line_comment_edit"),
     path("review/attempts/<int:pk>/comments/<int:comment_pk>/delete/", comment_views.delete, name="line_comment_del"),
+]
+
+# Self-assessment (grading.self_assessment_views): the candidate's own ratings.
+urlpatterns += [
+    path(
+        "attempts/<int:pk>/items/<int:item_pk>/self-assessment/", self_assessment_views.self_assess, name="self_assess"
+    ),
+    path("attempts/<int:pk>/overall/self-assessment/", self_assessment_views.self_assess, name="self_assess_overall"),
 ]

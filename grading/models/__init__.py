@@ -4,6 +4,7 @@ from grading.models.audit import AuditEvent
 from grading.models.comments import LineComment
 from grading.models.reviews import Mark, Review, ReviewEvent
 from grading.models.scores import AttemptScore, BestAttempt, ItemScore
+from grading.models.self_assessment import SelfAssessment
 from grading.models.submissions import Submission, storable
 from grading.models.teams import BoardSettings, Invitation, Membership, Team
 
@@ -19,6 +20,7 @@ __all__ = [
     "Membership",
     "Review",
     "ReviewEvent",
+    "SelfAssessment",
     "Submission",
     "Team",
     "storable",
