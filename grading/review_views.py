@@ -7,7 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,13 +17,18 @@ from django.views.decorators.http import require_GET, require_POST
 from exams.models import Attempt, Exam, Item, RubricCriterion
 from exams.taking import Refused
 from exams.web import get_item, strict_post
-from grading import reviewing, scoring
+from grading import adjudicating, reviewing, scoring
 from grading.access import may_review, reviewable_attempts
 from grading.models import Membership, Review, Team
 from grading.pages import scored_attempt
 
 PER_PAGE = 25
-STATUSES = {"needs_review": "Needs review", "in_review": "In review", "done": "Done"}
+STATUSES = {
+    "needs_review": "Needs review",
+    "in_review": "In review",
+    "needs_adjudication": "Needs adjudication",
+    "done": "Done",
+}
 
 
 def get_attempt_for_review(request: HttpRequest, pk: int) -> Attempt:
@@ -56,10 +62,18 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             raise Http404("No such team among those you review")
         attempts = attempts.filter(user_id__in=Subquery(Membership.objects.filter(team=team).values("user_id")))
     reviews = Review.objects.filter(attempt=OuterRef("pk"))
+    required = F("version__reviews_required")
     attempts = attempts.annotate(
+        final_reviews=_count(reviews.filter(status=Review.Status.FINAL)),
+        all_reviews=_count(reviews),
         review_state=Case(
-            When(Exists(reviews.filter(status=Review.Status.FINAL)), then=Value("done")),
-            When(Exists(reviews), then=Value("in_review")),
+            When(score__adjudication="needed", then=Value("needs_adjudication")),
+            When(final_reviews__gte=required, then=Value("done")),
+            # Double marking: a slot for another reviewer is open (and it is not the viewer's own review).
+            When(
+                Q(all_reviews__lt=required) & ~Exists(reviews.filter(reviewer_id=user.pk)), then=Value("needs_review")
+            ),
+            When(all_reviews__gt=0, then=Value("in_review")),
             default=Value("needs_review"),
             output_field=CharField(),
         ),
@@ -84,28 +98,55 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "grading/review_queue.html", context)
 
 
+def _count(reviews) -> Coalesce:
+    """The number of `reviews` (a queryset on OuterRef("pk")) as a subquery."""
+    counted = reviews.order_by().values("attempt").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), 0)
+
+
 def _review_context(request: HttpRequest, attempt: Attempt) -> dict:
     own = reviewing.review_of(attempt, request.user)
     holder = own or reviewing.holder(attempt)
-    # Another reviewer's marks show only once final: a draft is theirs alone.
-    shown = own or (holder if holder is not None and holder.is_final else None)
+    # Others' marks show only once every review the attempt takes is final
+    # (a draft is its reviewer's alone; a second reviewer marks blind).
+    finals = [r for r in reviewing.visible_reviews(attempt, request.user) if r.is_final]
+    shown = own or (finals[-1] if finals else None)
     result = scoring.result_for(attempt, shown)
     scores = {**result.items, None: result.overall}
     scored = scored_attempt(attempt, review=shown, scores=scores, show_answers=True)
     reveals = sorted((i for i in scored.state.items if i.reveal), key=lambda i: i.reveal.revealed_at)
+    double = attempt.version.reviews_required > 1
     return {
         "attempt": attempt,
         "own": own,
         "holder": holder,
         "shown": shown,
-        "editable": holder is None or (own is not None and own.status == Review.Status.DRAFT),
+        "editable": own.status == Review.Status.DRAFT if own else reviewing.slot_open(attempt, request.user),
         "unmarked": scored.unmarked,
         "revision": own.revision if own else 0,
         "result": result,
         "scored": scored,
         "reveals": reveals,
         "events": list(shown.events.select_related("actor")) if shown else [],
+        "double": _double_marking(attempt, request.user, own) if double else None,
     }
+
+
+def _double_marking(attempt: Attempt, user, own: Review | None) -> dict:
+    """What the review page says of double marking: how many reviews are
+    final, and once both are, the two totals, the counted one and whether
+    an adjudication is needed (and whether this user may give it)."""
+    reviews = list(Review.objects.filter(attempt_id=attempt.pk).select_related("reviewer").order_by("created_at"))
+    finals = [r for r in reviews if r.is_final]
+    context = {"reviews": reviews, "final": len(finals), "required": attempt.version.reviews_required}
+    if len(finals) >= context["required"]:
+        settled = scoring.settle(attempt)
+        context.update(
+            settled=settled,
+            totals=list(zip(settled.reviews, (r.total for r in settled.results), strict=True)),
+            may_adjudicate=adjudicating.may_adjudicate(user, attempt),
+        )
+    return context
 
 
 @require_GET
@@ -200,7 +241,12 @@ def finalize(request: HttpRequest, pk: int) -> HttpResponse:
         reviewing.finalize(attempt, request.user, _revision(strict_post(request)))
     except Refused as refusal:
         return _refused(request, attempt, refusal)
-    messages.success(request, "Review finalized: the candidate now sees the final score and your feedback.")
+    if scoring.settle(attempt).complete:
+        messages.success(request, "Review finalized: the candidate now sees the final score and your feedback.")
+    else:
+        messages.success(
+            request, "Review finalized. The score stays provisional until every review (and any adjudication) is final."
+        )
     return _back(attempt)
 
 
@@ -208,7 +254,8 @@ def finalize(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = get_attempt_for_review(request, pk)
-    review = reviewing.review_of(attempt, request.user) or reviewing.holder(attempt)
+    finals = [r for r in reviewing.visible_reviews(attempt, request.user) if r.is_final]
+    review = reviewing.review_of(attempt, request.user) or (finals[-1] if finals else reviewing.holder(attempt))
     if review is None:
         raise Http404("No review to reopen")
     try:

@@ -1,5 +1,7 @@
 from django.urls import path
 
+import grading.adjudication_views
+import grading.agreement_views
 import grading.export_views
 import grading.progress
 from grading import review_views, team_views, views
@@ -29,4 +31,6 @@ urlpatterns = [
     path("teams/<slug:slug>/leaderboards/<slug:exam_slug>/", team_views.leaderboard_page, name="leaderboard"),
     path("teams/<slug:slug>/leaderboards/<slug:exam_slug>/settings/", team_views.board_settings, name="board"),
     path("progress/", grading.progress.my_progress, name="progress"),
+    path("review/attempts/<int:pk>/adjudicate/", grading.adjudication_views.adjudicate, name="adjudicate"),
+    path("review/agreement/", grading.agreement_views.agreement_page, name="agreement"),
 ]
