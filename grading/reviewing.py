@@ -13,7 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from exams.models import Attempt, Item, RubricCriterion
@@ -37,6 +38,22 @@ def slot_open(attempt: Attempt, viewer) -> bool:
     if reviews.filter(reviewer_id=viewer.pk).exists():
         return False
     return reviews.count() < attempt.version.reviews_required
+
+
+def blind_attempts() -> QuerySet:
+    """Double-marked attempts with fewer final reviews than they take: where
+    one reviewer's marks must not reach another (nor staff, who may yet
+    become the second reviewer) by any page, the admin included."""
+    finals = (
+        Review.objects.filter(attempt=OuterRef("pk"), status=Review.Status.FINAL)
+        .order_by()
+        .values("attempt")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Attempt.objects.annotate(final_reviews=Coalesce(Subquery(finals[:1]), 0)).filter(
+        version__reviews_required__gt=1, final_reviews__lt=F("version__reviews_required")
+    )
 
 
 def visible_reviews(attempt: Attempt, viewer) -> list[Review]:

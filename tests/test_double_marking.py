@@ -456,3 +456,41 @@ def test_a_single_review_exam_has_nothing_to_adjudicate(client, tmp_path, people
     response = as_user(client, people.staff).get(f"/review/attempts/{attempt.pk}/adjudicate/")
     assert response.status_code == 409
     assert Item.objects.filter(version=exam.current_version).exists()
+
+
+# The admin: staff may yet become the second reviewer.
+
+
+def test_the_admin_hides_a_first_reviews_marks_and_adjustments_until_both_are_final(client, attempt, people, p):
+    first = secret_first(attempt, people, p)
+    people.staff.is_superuser = True
+    people.staff.save(update_fields=["is_superuser"])
+    client.force_login(people.staff)
+    pages = [
+        client.get(f"/admin/grading/review/{first.pk}/change/"),
+        client.get("/admin/grading/auditevent/"),
+        client.get("/admin/grading/itemscore/"),
+        client.get("/admin/grading/attemptscore/"),
+    ]
+    for response in pages:
+        assert response.status_code == 200
+        assert SECRET_COMMENT not in response.content.decode()
+        assert SECRET_REASON not in response.content.decode()
+    assert AuditEvent.objects.filter(action="adjustment", details__reason=SECRET_REASON).exists()
+    review(attempt, people.owner_t, {p.question: ([p.defines], "0", "", "")})
+    assert SECRET_COMMENT in client.get(f"/admin/grading/review/{first.pk}/change/").content.decode()
+
+
+def test_adjudications_are_read_only_in_the_admin(client, attempt, people, p, disputed):
+    adjudication = adjudicating.decide(
+        attempt,
+        people.third,
+        {p.question.pk: PartDecision("second"), p.drill.pk: PartDecision("first"), None: PartDecision("first")},
+        revisions=(disputed.first.revision, disputed.second.revision),
+    )
+    client.force_login(get_user_model().objects.create_superuser("boss", "boss@example.com", "pw"))
+    page = client.get(f"/admin/grading/adjudication/{adjudication.pk}/change/")
+    assert page.status_code == 200
+    assert "Second review&#x27;s mark" in page.content.decode() or "Second review's mark" in page.content.decode()
+    assert client.post(f"/admin/grading/adjudication/{adjudication.pk}/delete/").status_code == 403
+    assert Adjudication.objects.filter(pk=adjudication.pk).exists()
