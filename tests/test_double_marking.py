@@ -494,3 +494,68 @@ def test_adjudications_are_read_only_in_the_admin(client, attempt, people, p, di
     assert "Second review&#x27;s mark" in page.content.decode() or "Second review's mark" in page.content.decode()
     assert client.post(f"/admin/grading/adjudication/{adjudication.pk}/delete/").status_code == 403
     assert Adjudication.objects.filter(pk=adjudication.pk).exists()
+
+
+# The queue and the audit log.
+
+
+def test_the_queue_offers_the_second_slot_to_other_reviewers(client, attempt, people, p):
+    secret_first(attempt, people, p, finalize=False)
+    row = f'href="/review/attempts/{attempt.pk}/"'
+    for user, state in ((people.reviewer_t, "in_review"), (people.owner_t, "needs_review")):
+        page = as_user(client, user).get(f"/review/?status={state}").content.decode()
+        assert row in page, (user, state)
+    reviewing.finalize(attempt, people.reviewer_t, 2)
+    review(attempt, people.owner_t, {p.question: ([p.defines], "0", "", ""), None: ([p.strong], "0", "", "")})
+    assert row in as_user(client, people.third).get("/review/?status=done").content.decode()
+
+
+def test_every_action_of_double_marking_is_in_the_audit_log(attempt, people, p, disputed):
+    adjudicating.decide(
+        attempt,
+        people.third,
+        {p.question.pk: PartDecision("first"), p.drill.pk: PartDecision("second"), None: PartDecision("first")},
+        revisions=(disputed.first.revision, disputed.second.revision),
+    )
+    reviewing.reopen(disputed.second, people.staff, "Appeal")
+    events = list(AuditEvent.objects.order_by("at", "pk").values_list("action", "actor_name"))
+    assert events == [
+        ("adjustment", "rita"),  # the question's +1, with its reason
+        ("review_finalized", "rita"),
+        ("review_finalized", "otto"),
+        ("adjudication", "victor"),
+        ("review_reopened", "sam"),
+    ]
+    adjustment = AuditEvent.objects.get(action="adjustment")
+    assert adjustment.details == {"item": "first", "before": "0.00", "after": "1.00", "reason": SECRET_REASON}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_taking_the_second_slot_at_once_leave_two_reviews(exam, people):
+    import threading
+
+    from django.db import connection
+
+    attempt = finished_attempt(people.candidate, exam)
+    p = parts(attempt)
+    secret_first(attempt, people, p, finalize=False)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def first_mark(reviewer):
+        try:
+            start.wait()
+            review(attempt, reviewer, {p.question: ([p.defines], "0", "", "")}, finalize=False)
+            outcomes.append("saved")
+        except Refused as error:
+            outcomes.append(error.status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first_mark, args=(user,)) for user in (people.owner_t, people.third)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == [409, "saved"]
+    assert Review.objects.filter(attempt=attempt).count() == 2
