@@ -559,3 +559,19 @@ def test_two_reviewers_taking_the_second_slot_at_once_leave_two_reviews(exam, pe
         thread.join()
     assert sorted(outcomes, key=str) == [409, "saved"]
     assert Review.objects.filter(attempt=attempt).count() == 2
+
+
+def test_a_decision_body_that_is_not_utf8_or_lacks_revisions_is_a_400(client, attempt, people, p, disputed):
+    as_user(client, people.third)
+    before = snapshot()
+    url = f"/review/attempts/{attempt.pk}/adjudicate/"
+    body = "choice-overall=first&reason-overall=caf\xe9&first_revision=3&second_revision=3".encode("latin-1")
+    response = client.post(url, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "not valid UTF-8" in page_text(response.content.decode())
+    fields = {f"choice-{p.question.pk}": "first", f"choice-{p.drill.pk}": "first", "choice-overall": "first"}
+    response = client.post(url, fields)
+    assert response.status_code == 400
+    assert "missing the reviews' revisions" in page_text(response.content.decode())
+    assert snapshot() == before
+    assert not Adjudication.objects.exists()

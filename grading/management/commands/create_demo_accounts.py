@@ -131,11 +131,12 @@ class Command(BaseCommand):
                 f"demo history: {len(DEMO_PEERS)} demo users ('{DEMO_PEER_PREFIX}...', no password) and 'candidate' "
                 f"have reviewed timed attempts: see the team's leaderboard and 'candidate''s progress page"
             )
-            if self._seed_double_marking(team, reviewer):
-                self.stdout.write(
-                    f"double marking: 'reviewer' and '{DEMO_SECOND_REVIEWER}' both marked two attempts of "
-                    f"'{DEMO_DOUBLE_EXAM}'; staff see their agreement at /review/agreement/ and adjudicate one"
-                )
+
+        if self._seed_double_marking(team, reviewer):
+            self.stdout.write(
+                f"double marking: 'reviewer' and '{DEMO_SECOND_REVIEWER}' both marked two attempts of "
+                f"'{DEMO_DOUBLE_EXAM}'; staff see their agreement at /review/agreement/ and adjudicate one"
+            )
         attempt = self._finished_attempt(exam, candidate)
         if attempt is not None:
             self.stdout.write(f"a finished attempt of '{DEMO_EXAM}' by 'candidate' waits in the review queue: /review/")
@@ -210,12 +211,16 @@ class Command(BaseCommand):
     def _seed_double_marking(self, team: Team, reviewer) -> bool:
         """Two attempts of the double-marked exam, each marked by 'reviewer'
         and a second demo reviewer: one differs on one criterion (the score
-        is the mean), the other widely (it needs an adjudicator). Called
-        once, with the rest of the demo history."""
-        exam = Exam.objects.filter(slug=DEMO_DOUBLE_EXAM, current_version__reviews_required=2).first()
-        if exam is None:
-            return False
+        is the mean), the other widely (it needs an adjudicator). Only once,
+        and only where the demo peers were seeded (so a demo database made
+        before double marking gets them too)."""
         User = get_user_model()
+        exam = Exam.objects.filter(slug=DEMO_DOUBLE_EXAM, current_version__reviews_required=2).first()
+        peer_names = [f"{DEMO_PEER_PREFIX}{name}" for name, _ in DEMO_PEERS[:2]]
+        if exam is None or User.objects.filter(username=DEMO_SECOND_REVIEWER).exists():
+            return False
+        if User.objects.filter(username__in=peer_names).count() < len(peer_names):
+            return False
         second = User(username=DEMO_SECOND_REVIEWER, first_name="Demo", last_name="Rowan")
         second.set_unusable_password()
         second.save()
@@ -229,7 +234,7 @@ class Command(BaseCommand):
         # The one criterion the two reviewers disagree on: the last strong signal of the first item with two.
         disputed = next(item.pk for item in items if len(strong.get(item.pk, [])) > 1)
         # Two peers' attempts (the candidate's own attempts stay those the other demos describe).
-        peers = [User.objects.get(username=f"{DEMO_PEER_PREFIX}{name}") for name, _ in DEMO_PEERS[:2]]
+        peers = [User.objects.get(username=name) for name in peer_names]
         for user, wide in ((peers[0], False), (peers[1], True)):
             started = timezone.now() - timedelta(days=2, hours=3)
             attempt, _ = Attempt.start(user, exam, Attempt.Mode.PRACTICE, now=started)
