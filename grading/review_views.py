@@ -128,11 +128,11 @@ def _review_context(request: HttpRequest, attempt: Attempt) -> dict:
         "scored": scored,
         "reveals": reveals,
         "events": list(shown.events.select_related("actor")) if shown else [],
-        "double": _double_marking(attempt, request.user, own) if double else None,
+        "double": _double_marking(attempt, request.user) if double else None,
     }
 
 
-def _double_marking(attempt: Attempt, user, own: Review | None) -> dict:
+def _double_marking(attempt: Attempt, user) -> dict:
     """What the review page says of double marking: how many reviews are
     final, and once both are, the two totals, the counted one and whether
     an adjudication is needed (and whether this user may give it)."""
