@@ -10,7 +10,7 @@ once.
 from django.db.models import QuerySet, Subquery
 
 from exams.models import Attempt
-from grading.models import Membership
+from grading.models import Membership, Team
 
 
 def reviewable_user_ids(user) -> QuerySet:
@@ -21,6 +21,14 @@ def reviewable_user_ids(user) -> QuerySet:
         return Membership.objects.none().values_list("user_id", flat=True)
     teams = Membership.objects.filter(user_id=user.pk, role__in=Membership.REVIEWING_ROLES).values("team_id")
     return Membership.objects.filter(team_id__in=Subquery(teams)).values_list("user_id", flat=True).distinct()
+
+
+def reviewer_teams(user) -> QuerySet:
+    """The teams whose attempts `user` reviews: every team for staff, else
+    those where they are an owner or a reviewer."""
+    if user.is_staff:
+        return Team.objects.all()
+    return Team.objects.filter(memberships__user=user, memberships__role__in=Membership.REVIEWING_ROLES)
 
 
 def may_review(user, attempt: Attempt) -> bool:

@@ -1,6 +1,9 @@
 from django.contrib import admin, messages
+from django.db.models import Q, Subquery
 
 from grading.models import (
+    Adjudication,
+    AdjudicationDecision,
     AttemptScore,
     ItemScore,
     Mark,
@@ -13,6 +16,7 @@ from grading.models import (
 )
 from grading.models.audit import AuditEvent
 from grading.models.comments import LineComment
+from grading.reviewing import blind_attempts
 from grading.submitting import regrade
 
 
@@ -102,6 +106,30 @@ class ReviewAdmin(RecordAdmin):
     list_select_related = ("attempt__user", "attempt__version__exam", "reviewer")
     inlines = [MarkInline, ReviewEventInline]
 
+    def get_inlines(self, request, obj):
+        # Double marking: another reviewer's marks stay hidden until every review is final.
+        if (
+            obj is not None
+            and obj.reviewer_id != request.user.pk
+            and blind_attempts().filter(pk=obj.attempt_id).exists()
+        ):
+            return [ReviewEventInline]
+        return self.inlines
+
+
+class AdjudicationDecisionInline(ReadOnlyInline):
+    model = AdjudicationDecision
+    fields = readonly_fields = ["item", "choice", "rubric", "reason"]
+
+
+@admin.register(Adjudication)
+class AdjudicationAdmin(RecordAdmin):
+    list_display = ("attempt", "adjudicator", "status", "decided_at")
+    list_filter = ("status", "attempt__exam")
+    search_fields = ("adjudicator__username", "attempt__user__username")
+    list_select_related = ("attempt__user", "attempt__version__exam", "adjudicator")
+    inlines = [AdjudicationDecisionInline]
+
 
 @admin.register(AttemptScore)
 class AttemptScoreAdmin(RecordAdmin):
@@ -130,6 +158,13 @@ class AuditEventAdmin(RecordAdmin):
     date_hierarchy = "at"
     list_select_related = ("team", "attempt__user", "attempt__version__exam")
     actions = None
+
+    def get_queryset(self, request):
+        # An adjustment's entry carries its points and reason: under double
+        # marking, not before every review of the attempt is final.
+        blind = Q(action=AuditEvent.Action.ADJUSTMENT, attempt__in=Subquery(blind_attempts().values("pk")))
+        return super().get_queryset(request).exclude(blind & ~Q(actor_id=request.user.pk))
+
     fields = readonly_fields = [
         "at", "action", "actor", "actor_name", "target_type", "target_id", "target_repr", "details", "team", "attempt",
     ]  # fmt: skip

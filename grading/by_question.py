@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -28,10 +27,9 @@ from django.views.decorators.vary import vary_on_headers
 from exams.models import Attempt, Exam, ExamVersion, Item, RubricCriterion
 from exams.state import attempt_state
 from grading import pseudonyms, reviewing, scoring
-from grading.access import reviewable_attempts
+from grading.access import reviewable_attempts, reviewer_teams
 from grading.models import Mark, Membership, Review
 from grading.pages import Row, RubricLine, review_marks
-from grading.review_views import _reviewer_teams
 from grading.submitting import drill_runs
 
 
@@ -64,24 +62,11 @@ class QueueRow:
 
     @property
     def editable(self) -> bool:
-        return may_mark(self.own_status, self.others)
+        return reviewing.may_mark(self.own_status, self.others, self.required)
 
     @property
     def to_do(self) -> bool:
         return not self.marked and self.editable
-
-
-def may_mark(own_status: str | None, others: int) -> bool:
-    """The review page's rule (review_views._review_context, `editable`):
-    the viewer's own draft, or a first review where nobody holds the attempt."""
-    if own_status is not None:
-        return own_status == Review.Status.DRAFT
-    return others < Review.REQUIRED_REVIEWS
-
-
-def _count(reviews: QuerySet) -> Coalesce:
-    counted = reviews.order_by().values("attempt_id").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 def _team(request: HttpRequest):
@@ -89,7 +74,7 @@ def _team(request: HttpRequest):
     slug = request.GET.get("team", "")
     if not slug:
         return None
-    team = _reviewer_teams(request.user).filter(slug=slug).first()
+    team = reviewer_teams(request.user).filter(slug=slug).first()
     if team is None:
         raise Http404("No such team among those you review")
     return team
@@ -110,8 +95,8 @@ def queue_rows(request: HttpRequest, attempts: QuerySet, item: Item, version: Ex
     marks = Mark.objects.filter(review__attempt_id=OuterRef("pk"), item_id=item.pk)
     rows = attempts.annotate(
         own_status=Subquery(reviews.filter(reviewer_id=user.pk).values("status")[:1]),
-        others=_count(reviews.exclude(reviewer_id=user.pk)),
-        finals=_count(reviews.filter(status=Review.Status.FINAL)),
+        others=reviewing.count_of(reviews.exclude(reviewer_id=user.pk)),
+        finals=reviewing.count_of(reviews.filter(status=Review.Status.FINAL)),
         own_mark=Exists(marks.filter(review__reviewer_id=user.pk)),
         final_mark=Exists(marks.filter(review__status=Review.Status.FINAL)),
     ).values_list("pk", "exam_id", "user_id", "own_status", "others", "finals", "own_mark", "final_mark")
@@ -128,7 +113,9 @@ def queue_rows(request: HttpRequest, attempts: QuerySet, item: Item, version: Ex
 def marked_counts(user, attempts: QuerySet, version: ExamVersion) -> dict[int, int]:
     """How many attempts of the queue have each item marked, in one query."""
     complete = (
-        attempts.annotate(finals=pseudonyms.final_count())
+        attempts.annotate(
+            finals=reviewing.count_of(Review.objects.filter(attempt_id=OuterRef("pk"), status=Review.Status.FINAL))
+        )
         .filter(finals__gte=F("version__reviews_required"))
         .values("pk")
     )
@@ -158,7 +145,7 @@ def _query(**params) -> str:
 def by_question(request: HttpRequest) -> HttpResponse:
     """The exam's markable items, each with how many answers in the queue are marked."""
     user = request.user
-    teams = list(_reviewer_teams(user).order_by("name"))
+    teams = list(reviewer_teams(user).order_by("name"))
     if not teams and not user.is_staff:
         raise PermissionDenied("You do not review any team's attempts. A team's owner can make you a reviewer.")
     team = _team(request)

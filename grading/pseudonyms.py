@@ -15,8 +15,6 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from exams.models import Attempt
@@ -60,18 +58,6 @@ def names_hidden(request: HttpRequest, anonymous_version: bool, *, own_final: bo
 
 def candidate_label(attempt: Attempt, hidden: bool) -> str:
     return pseudonym(attempt.exam_id, attempt.user_id) if hidden else attempt.user.get_username()
-
-
-def final_count() -> Coalesce:
-    """An annotation on attempts: how many of their reviews are final."""
-    finals = (
-        Review.objects.filter(attempt_id=OuterRef("pk"), status=Review.Status.FINAL)
-        .order_by()
-        .values("attempt_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(finals, output_field=IntegerField()), Value(0))
 
 
 def label_for(request: HttpRequest, attempt: Attempt, own: Review | None = None, *, own_known=True) -> tuple[str, bool]:

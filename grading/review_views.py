@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,13 +17,18 @@ from django.views.decorators.http import require_GET, require_POST
 from exams.models import Attempt, Exam, Item, RubricCriterion
 from exams.taking import Refused
 from exams.web import get_item, strict_post
-from grading import pseudonyms, reviewing, scoring
-from grading.access import may_review, reviewable_attempts
-from grading.models import Membership, Review, Team
+from grading import adjudicating, pseudonyms, reviewing, scoring
+from grading.access import may_review, reviewable_attempts, reviewer_teams
+from grading.models import Membership, Review
 from grading.pages import scored_attempt
 
 PER_PAGE = 25
-STATUSES = {"needs_review": "Needs review", "in_review": "In review", "done": "Done"}
+STATUSES = {
+    "needs_review": "Needs review",
+    "in_review": "In review",
+    "needs_adjudication": "Needs adjudication",
+    "done": "Done",
+}
 
 
 def get_attempt_for_review(request: HttpRequest, pk: int) -> Attempt:
@@ -34,17 +39,11 @@ def get_attempt_for_review(request: HttpRequest, pk: int) -> Attempt:
     return attempt
 
 
-def _reviewer_teams(user):
-    if user.is_staff:
-        return Team.objects.all()
-    return Team.objects.filter(memberships__user=user, memberships__role__in=Membership.REVIEWING_ROLES)
-
-
 @require_GET
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     user = request.user
-    teams = list(_reviewer_teams(user).order_by("name"))
+    teams = list(reviewer_teams(user).order_by("name"))
     if not teams and not user.is_staff:
         raise PermissionDenied("You do not review any team's attempts. A team's owner can make you a reviewer.")
     attempts = reviewable_attempts(user)
@@ -57,10 +56,18 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             raise Http404("No such team among those you review")
         attempts = attempts.filter(user_id__in=Subquery(Membership.objects.filter(team=team).values("user_id")))
     reviews = Review.objects.filter(attempt=OuterRef("pk"))
+    required = F("version__reviews_required")
     attempts = attempts.annotate(
+        final_reviews=reviewing.count_of(reviews.filter(status=Review.Status.FINAL)),
+        all_reviews=reviewing.count_of(reviews),
         review_state=Case(
-            When(Exists(reviews.filter(status=Review.Status.FINAL)), then=Value("done")),
-            When(Exists(reviews), then=Value("in_review")),
+            When(score__adjudication="needed", then=Value("needs_adjudication")),
+            When(final_reviews__gte=required, then=Value("done")),
+            # Double marking: a slot for another reviewer is open (and it is not the viewer's own review).
+            When(
+                Q(all_reviews__lt=required) & ~Exists(reviews.filter(reviewer_id=user.pk)), then=Value("needs_review")
+            ),
+            When(all_reviews__gt=0, then=Value("in_review")),
             default=Value("needs_review"),
             output_field=CharField(),
         ),
@@ -72,7 +79,6 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     rows = attempts.select_related("user", "version", "exam", "score").order_by("finalized_at", "pk")
     rows = rows.annotate(
         own_final=Exists(reviews.filter(reviewer_id=user.pk, status=Review.Status.FINAL)),
-        finals=pseudonyms.final_count(),
     )
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
@@ -81,7 +87,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             request,
             attempt.version.anonymous_marking,
             own_final=attempt.own_final,
-            complete=attempt.finals >= attempt.version.reviews_required,
+            complete=attempt.final_reviews >= attempt.version.reviews_required,
         )
         attempt.candidate_label = pseudonyms.candidate_label(attempt, hidden)
     exams = Exam.objects.filter(pk__in=Subquery(reviewable_attempts(user).values("exam_id"))).select_related(
@@ -103,7 +109,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def anonymous_marking(request: HttpRequest) -> HttpResponse:
     """Turn the queue's anonymous marking on or off for this session."""
-    if not _reviewer_teams(request.user).exists() and not request.user.is_staff:
+    if not reviewer_teams(request.user).exists() and not request.user.is_staff:
         raise PermissionDenied("You do not review any team's attempts.")
     try:
         data = strict_post(request)
@@ -125,13 +131,16 @@ def anonymous_marking(request: HttpRequest) -> HttpResponse:
 def _review_context(request: HttpRequest, attempt: Attempt) -> dict:
     own = reviewing.review_of(attempt, request.user)
     holder = own or reviewing.holder(attempt)
-    # Another reviewer's marks show only once final: a draft is theirs alone.
-    shown = own or (holder if holder is not None and holder.is_final else None)
+    # Others' marks show only once every review the attempt takes is final
+    # (a draft is its reviewer's alone; a second reviewer marks blind).
+    finals = [r for r in reviewing.visible_reviews(attempt, request.user) if r.is_final]
+    shown = own or (finals[-1] if finals else None)
     result = scoring.result_for(attempt, shown)
     scores = {**result.items, None: result.overall}
     scored = scored_attempt(attempt, review=shown, scores=scores, show_answers=True)
     reveals = sorted((i for i in scored.state.items if i.reveal), key=lambda i: i.reveal.revealed_at)
     candidate_label, anonymous = pseudonyms.label_for(request, attempt, own)
+    double = attempt.version.reviews_required > 1
     return {
         "candidate_label": candidate_label,  # a pseudonym under anonymous marking (grading/pseudonyms.py)
         "anonymous": anonymous,
@@ -139,14 +148,32 @@ def _review_context(request: HttpRequest, attempt: Attempt) -> dict:
         "own": own,
         "holder": holder,
         "shown": shown,
-        "editable": holder is None or (own is not None and own.status == Review.Status.DRAFT),
+        "editable": own.status == Review.Status.DRAFT if own else reviewing.slot_open(attempt, request.user),
         "unmarked": scored.unmarked,
         "revision": own.revision if own else 0,
         "result": result,
         "scored": scored,
         "reveals": reveals,
         "events": list(shown.events.select_related("actor")) if shown else [],
+        "double": _double_marking(attempt, request.user) if double else None,
     }
+
+
+def _double_marking(attempt: Attempt, user) -> dict:
+    """What the review page says of double marking: how many reviews are
+    final, and once both are, the two totals, the counted one and whether
+    an adjudication is needed (and whether this user may give it)."""
+    reviews = list(Review.objects.filter(attempt_id=attempt.pk).select_related("reviewer").order_by("created_at"))
+    finals = [r for r in reviews if r.is_final]
+    context = {"reviews": reviews, "final": len(finals), "required": attempt.version.reviews_required}
+    if len(finals) >= context["required"]:
+        settled = scoring.settle(attempt)
+        context.update(
+            settled=settled,
+            totals=list(zip(settled.reviews, (r.total for r in settled.results), strict=True)),
+            may_adjudicate=adjudicating.may_adjudicate(user, attempt),
+        )
+    return context
 
 
 @require_GET
@@ -241,7 +268,12 @@ def finalize(request: HttpRequest, pk: int) -> HttpResponse:
         reviewing.finalize(attempt, request.user, _revision(strict_post(request)))
     except Refused as refusal:
         return _refused(request, attempt, refusal)
-    messages.success(request, "Review finalized: the candidate now sees the final score and your feedback.")
+    if scoring.settle(attempt).complete:
+        messages.success(request, "Review finalized: the candidate now sees the final score and your feedback.")
+    else:
+        messages.success(
+            request, "Review finalized. The score stays provisional until every review (and any adjudication) is final."
+        )
     return _back(attempt)
 
 
@@ -249,7 +281,8 @@ def finalize(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     attempt = get_attempt_for_review(request, pk)
-    review = reviewing.review_of(attempt, request.user) or reviewing.holder(attempt)
+    finals = [r for r in reviewing.visible_reviews(attempt, request.user) if r.is_final]
+    review = reviewing.review_of(attempt, request.user) or (finals[-1] if finals else reviewing.holder(attempt))
     if review is None:
         raise Http404("No review to reopen")
     try:

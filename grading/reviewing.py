@@ -13,14 +13,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from exams.models import Attempt, Item, RubricCriterion
 from exams.taking import Refused
 from grading import audit, scoring
 from grading.access import may_review
-from grading.models import Mark, Review, ReviewEvent
+from grading.models import Adjudication, Mark, Review, ReviewEvent
 
 MAX_REOPEN_REASON = 1000
 STALE = "This review was changed in another tab or window; reload to see the latest. Your change was not saved."
@@ -29,6 +30,45 @@ STALE = "This review was changed in another tab or window; reload to see the lat
 def review_of(attempt: Attempt, reviewer) -> Review | None:
     """`reviewer`'s review of `attempt`, if they started one."""
     return Review.objects.filter(attempt_id=attempt.pk, reviewer_id=reviewer.pk).first()
+
+
+def may_mark(own_status: str | None, others: int, required: int) -> bool:
+    """Whether a reviewer may mark an attempt: their own review is a draft,
+    or they have none yet and fewer than `required` others hold it."""
+    if own_status is not None:
+        return own_status == Review.Status.DRAFT
+    return others < required
+
+
+def slot_open(attempt: Attempt, viewer) -> bool:
+    """True if `viewer` has no review of `attempt` and it takes another reviewer."""
+    reviews = Review.objects.filter(attempt_id=attempt.pk)
+    if reviews.filter(reviewer_id=viewer.pk).exists():
+        return False
+    return may_mark(None, reviews.count(), attempt.version.reviews_required)
+
+
+def count_of(reviews: QuerySet) -> Coalesce:
+    """How many `reviews` (a queryset on OuterRef("pk") of attempts) there
+    are, as a subquery annotation on attempts."""
+    counted = reviews.order_by().values("attempt_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1], output_field=IntegerField()), Value(0))
+
+
+def blind_attempts() -> QuerySet:
+    """Double-marked attempts with fewer final reviews than they take: where
+    one reviewer's marks must not reach another (nor staff, who may yet
+    become the second reviewer) by any page, the admin included."""
+    finals = (
+        Review.objects.filter(attempt=OuterRef("pk"), status=Review.Status.FINAL)
+        .order_by()
+        .values("attempt")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Attempt.objects.annotate(final_reviews=Coalesce(Subquery(finals[:1]), 0)).filter(
+        version__reviews_required__gt=1, final_reviews__lt=F("version__reviews_required")
+    )
 
 
 def visible_reviews(attempt: Attempt, viewer) -> list[Review]:
@@ -139,6 +179,11 @@ def reopen(review: Review, actor, reason: str, now: datetime | None = None) -> R
         ReviewEvent.objects.create(
             review=review, action=ReviewEvent.Action.REOPENED, actor=actor, at=now, reason=reason
         )
+        # An adjudication decided between marks that may now change: it no
+        # longer counts (scoring asks for one again if the reviews still disagree).
+        Adjudication.objects.filter(attempt_id=review.attempt_id, status=Adjudication.Status.FINAL).update(
+            status=Adjudication.Status.REOPENED
+        )
         review.refresh_from_db()
         scoring.recompute(review.attempt_id, now)
         audit.record(actor, audit.Action.REVIEW_REOPENED, review, at=now, reason=reason)
@@ -236,10 +281,13 @@ def _writable_review(attempt: Attempt, reviewer, revision: int, now: datetime) -
 
 
 def _start(attempt: Attempt, reviewer, now: datetime) -> Review:
+    required = attempt.version.reviews_required
     others = Review.objects.filter(attempt_id=attempt.pk).exclude(reviewer_id=reviewer.pk).select_related("reviewer")
-    taken = list(others.order_by("created_at", "pk")[: Review.REQUIRED_REVIEWS])
-    if len(taken) >= Review.REQUIRED_REVIEWS:
+    taken = list(others.order_by("created_at", "pk")[:required])
+    if len(taken) >= required:
         raise Refused(f"{taken[0].reviewer.get_username()} is already reviewing this attempt.")
+    if Adjudication.objects.filter(attempt_id=attempt.pk, adjudicator_id=reviewer.pk).exists():
+        raise Refused("You adjudicated this attempt, so you may not also mark it.", status=403)
     try:
         # A savepoint: where the row lock does not serialize (SQLite ignores
         # SELECT ... FOR UPDATE), a concurrent first mark by the same

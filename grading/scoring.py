@@ -6,7 +6,9 @@ Three layers, so the rules can be read and tested without a database:
   an `AttemptResult` out.
 - `result_for` loads those facts for one attempt in a constant number of
   queries (the review page uses it for a draft's running total).
-- `recompute` scores an attempt from its final review (or none) and stores
+- `settle` decides which reviews count (every required one final; with
+  double marking the mean of two, or an adjudication's decisions, pure
+  `disagreement` and `combine`), and `recompute` stores the result as
   `AttemptScore` and `ItemScore` rows. It is the one place stored scores are
   written: when an attempt ends, when a run of a finalized attempt is graded
   (a final run or a regrade), when a review is finalized or reopened.
@@ -39,7 +41,7 @@ from django.utils import timezone
 from exams.models import Attempt, Item, Reveal, RubricCriterion, Section
 from exams.taking import seen_before
 from grading import leaderboard
-from grading.models import AttemptScore, ItemScore, Mark, Review, Submission
+from grading.models import Adjudication, AdjudicationDecision, AttemptScore, ItemScore, Mark, Review, Submission
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -152,6 +154,9 @@ class AttemptResult:
     weak_points: Decimal = ZERO
     pending_runs: int = 0
     signals: list[dict] = field(default_factory=list)
+    # The share of counted reviews that ticked each criterion (1, or 0.5 when
+    # two reviewers disagree); ticked criteria only. Empty without a review.
+    shares: dict[int, Decimal] = field(default_factory=dict)
 
     @property
     def tests(self) -> Decimal:
@@ -283,7 +288,118 @@ def compute(
              "hit": c.criterion_id in overall.ticked}
             for c in exam_wide
         ],
+        shares={} if marks is None else dict.fromkeys(ticked_ids, Decimal(1)),
     )  # fmt: skip
+
+
+# Double marking: two final reviews of one attempt, combined.
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An adjudicator's decision on one part: the rubric points it scores,
+    and which review's mark it took (0: the first, 1: the second; None:
+    points the adjudicator set)."""
+
+    rubric: Decimal
+    source: int | None = None
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """How far two reviews of one attempt are apart, against the version's threshold."""
+
+    total_difference: Decimal
+    total_limit: Decimal  # threshold percent of the exam's maximum
+    parts: tuple[int | None, ...] = ()  # parts whose rubric scores differ by more than half their rubric points
+
+    @property
+    def needs_adjudication(self) -> bool:
+        return self.total_difference > self.total_limit or bool(self.parts)
+
+
+def disagreement(first: AttemptResult, second: AttemptResult, threshold_percent: int) -> Disagreement:
+    """Adjudication is needed when the two totals differ by more than
+    `threshold_percent` of the exam's maximum, or when any part's rubric
+    scores differ by more than half the points its rubric is marked on
+    (a question's or prompt's points, a drill's written points, Overall's
+    maximum). A drill's tests part is the same for both and never counts."""
+    limit = Decimal(first.max_points) * threshold_percent / 100
+    pairs = [(first.items[pk], second.items[pk]) for pk in first.items] + [(first.overall, second.overall)]
+    parts = tuple(
+        a.item_id
+        for a, b in pairs
+        if a.rubric_max > 0 and abs((a.rubric or ZERO) - (b.rubric or ZERO)) * 2 > a.rubric_max
+    )
+    return Disagreement(abs(first.total - second.total), limit, parts)
+
+
+def combine(
+    results: Sequence[AttemptResult],
+    criteria: Sequence[CriterionFacts],
+    sections: Sequence[SectionFacts] = (),
+    decisions: Mapping[int | None, Decision] | None = None,
+) -> AttemptResult:
+    """One score from several final reviews' results (each `compute`d from
+    the same items and runs): per part, the adjudicator's decision where
+    there is one, else the mean of the reviews' rubric scores to the cent
+    (half up); the tests part is common. The total is the sum of the parts.
+    Shares of ticks follow the same rule: a decision that took one review's
+    mark counts that review's ticks alone; otherwise each review counts
+    equally."""
+    decisions = decisions or {}
+    weight = Decimal(1) / len(results)
+    shares: dict[int, Decimal] = {}
+
+    def part(parts: list[PartScore]) -> PartScore:
+        decision = decisions.get(parts[0].item_id)
+        weights = [weight] * len(parts)
+        if decision is not None and decision.source is not None:
+            weights = [Decimal(i == decision.source) for i in range(len(parts))]
+        if decision is not None:
+            rubric = cents(clamp(decision.rubric, 0, parts[0].rubric_max))
+        else:
+            rubric = cents(sum((p.rubric or ZERO for p in parts), ZERO) / len(parts))
+        share: dict[int, Decimal] = {}
+        for p, w in zip(parts, weights, strict=True):
+            for criterion_id in p.ticked:
+                share[criterion_id] = share.get(criterion_id, ZERO) + w
+        share = {c: v for c, v in share.items() if v > 0}
+        shares.update(share)
+        first = parts[0]
+        return PartScore(
+            item_id=first.item_id,
+            section_id=first.section_id,
+            tests=first.tests,
+            tests_max=first.tests_max,
+            rubric=rubric,
+            rubric_max=first.rubric_max,
+            score=cents((first.tests or ZERO) + rubric),
+            max_points=first.max_points,
+            ticked=frozenset(c for c, v in share.items() if v * 2 >= 1),
+            adjustment=cents(sum((p.adjustment * w for p, w in zip(parts, weights, strict=True)), ZERO)),
+            pending_run=first.pending_run,
+        )
+
+    items = {pk: part([r.items[pk] for r in results]) for pk in results[0].items}
+    overall = part([r.overall for r in results])
+    total = cents(sum((p.score for p in items.values()), ZERO) + overall.score)
+    max_points = results[0].max_points
+    points = {c.criterion_id: c.points for c in criteria}
+    weighted = [points[c] * v for c, v in shares.items() if c in points]
+    return AttemptResult(
+        items=items,
+        overall=overall,
+        total=total,
+        max_points=max_points,
+        percent=cents(total * 100 / max_points) if max_points else ZERO,
+        sections=_sections(sections, items),
+        strong_points=cents(sum((p for p in weighted if p > 0), ZERO)),
+        weak_points=cents(sum((p for p in weighted if p < 0), ZERO)),
+        pending_runs=results[0].pending_runs,
+        signals=[{**signal, "hit": signal["criterion"] in overall.ticked} for signal in results[0].signals],
+        shares=shares,
+    )
 
 
 def _ticked(items: Mapping[int, PartScore], overall: PartScore) -> set[int]:
@@ -335,9 +451,18 @@ def marks_of(review: Review) -> dict[int | None, MarkFacts]:
     return {item_id: MarkFacts(frozenset(ticks.get(pk, ())), adjustment) for pk, item_id, adjustment in rows}
 
 
-def result_for(attempt: Attempt, review: Review | None) -> AttemptResult:
-    """Score `attempt` as `review` marked it (None: as if unreviewed). Costs
-    four queries, six with a review, however many items the exam has."""
+@dataclass(frozen=True)
+class Facts:
+    """What `compute` needs of an attempt besides the marks."""
+
+    items: list[ItemFacts]
+    criteria: list[CriterionFacts]
+    runs: dict[int, RunFacts]
+    sections: list[SectionFacts]
+
+
+def facts_of(attempt: Attempt) -> Facts:
+    """The attempt's items, criteria, latest runs and sections, in four queries."""
     version_id = attempt.version_id
     items = [
         ItemFacts(*row)
@@ -356,23 +481,111 @@ def result_for(attempt: Attempt, review: Review | None) -> AttemptResult:
         .order_by("position", "pk")
         .values_list("pk", "item_id", "signal", "text", "points")
     ]
+    return Facts(items, criteria, latest_runs(attempt), sections)
+
+
+def result_for(attempt: Attempt, review: Review | None, facts: Facts | None = None) -> AttemptResult:
+    """Score `attempt` as `review` alone marked it (None: as if unreviewed).
+    Costs four queries, six with a review, however many items the exam has."""
+    facts = facts or facts_of(attempt)
     marks = marks_of(review) if review is not None else None
-    return compute(items, criteria, latest_runs(attempt), marks, sections)
+    return compute(facts.items, facts.criteria, facts.runs, marks, facts.sections)
+
+
+@dataclass
+class Settled:
+    """Where an attempt's rubric score stands (`settle`)."""
+
+    required: int  # reviews the version takes
+    reviews: list[Review]  # the counted final reviews, oldest first (at most `required`)
+    results: list[AttemptResult]  # each counted review's own result
+    result: AttemptResult  # what the attempt scores today
+    disagreement: Disagreement | None = None  # with two final reviews
+    adjudication: Adjudication | None = None  # a decided adjudication that counts
+
+    @property
+    def reviewed(self) -> bool:
+        """Every required review is final."""
+        return len(self.reviews) >= self.required
+
+    @property
+    def needs_adjudication(self) -> bool:
+        return self.disagreement is not None and self.disagreement.needs_adjudication and self.adjudication is None
+
+    @property
+    def complete(self) -> bool:
+        """The rubric score is final: every required review is, and an
+        adjudication where one is needed."""
+        return self.reviewed and not self.needs_adjudication
+
+    @property
+    def review(self) -> Review | None:
+        """The review stored as the score's (the latest finalized counted one), once complete."""
+        if not self.complete:
+            return None
+        return max(self.reviews, key=lambda r: (r.finalized_at, r.pk))
+
+
+def counted_reviews(attempt: Attempt, required: int) -> list[Review]:
+    """The final reviews that count, oldest first: with one review required,
+    the latest finalized; with two, the first two started."""
+    finals = Review.objects.filter(attempt_id=attempt.pk, status=Review.Status.FINAL).select_related("reviewer")
+    if required <= 1:
+        latest = finals.order_by("-finalized_at", "-pk").first()
+        return [latest] if latest is not None else []
+    return list(finals.order_by("created_at", "pk")[:required])
+
+
+def decisions_of(adjudication: Adjudication) -> dict[int | None, Decision]:
+    sources = {AdjudicationDecision.Choice.FIRST: 0, AdjudicationDecision.Choice.SECOND: 1}
+    rows = AdjudicationDecision.objects.filter(adjudication=adjudication).values_list("item_id", "choice", "rubric")
+    return {item_id: Decision(rubric, sources.get(choice)) for item_id, choice, rubric in rows}
+
+
+def settle(attempt: Attempt, facts: Facts | None = None) -> Settled:
+    """Score `attempt` from its reviews by the version's rule: until every
+    required review is final, as if unreviewed (so nothing of a first
+    review shows in stored scores before the second is final); with one
+    review, from it; with two, the mean of the two per part, or the
+    adjudicator's decisions once a needed adjudication is decided. While
+    an adjudication is needed the mean is stored, provisional."""
+    version = attempt.version
+    required = version.reviews_required
+    facts = facts or facts_of(attempt)
+    reviews = counted_reviews(attempt, required)
+    if len(reviews) < required or not reviews:
+        return Settled(required, reviews, [], result_for(attempt, None, facts))
+    results = [result_for(attempt, review, facts) for review in reviews]
+    if len(results) == 1:
+        return Settled(required, reviews, results, results[0])
+    gap = disagreement(results[0], results[1], version.adjudication_threshold)
+    adjudication = None
+    if gap.needs_adjudication:
+        adjudication = Adjudication.objects.filter(
+            attempt_id=attempt.pk,
+            status=Adjudication.Status.FINAL,
+            first_review=reviews[0],
+            second_review=reviews[1],
+            first_revision=reviews[0].revision,
+            second_revision=reviews[1].revision,
+        ).first()
+    decisions = decisions_of(adjudication) if adjudication is not None else None
+    result = combine(results, facts.criteria, facts.sections, decisions)
+    return Settled(required, reviews, results, result, gap, adjudication)
 
 
 def reviewer_ticks(attempt: Attempt) -> dict[int, Decimal]:
     """For each rubric criterion of the attempt's version that a counted
     final review ticked: the share of those reviews that ticked it (1, or
-    0.5 when two reviewers disagree). Empty until the review is final.
+    0.5 when two reviewers disagree; for an adjudicated part, the ticks of
+    the review whose mark the adjudicator took, or both reviews' shares
+    when they set points themselves). Empty until the rubric score is
+    final (every required review final, and adjudicated where needed).
     Candidates' self-assessments are compared with this, never mixed in."""
-    review = final_review(attempt)
-    if review is None:
+    settled = settle(attempt)
+    if not settled.complete:
         return {}
-    ticks: dict[int, Decimal] = {}
-    for mark in marks_of(review).values():
-        for criterion_id in mark.ticked:
-            ticks[criterion_id] = Decimal(1)
-    return ticks
+    return dict(settled.result.shares)
 
 
 # Storing.
@@ -420,8 +633,11 @@ def seen_item_ids(attempt: Attempt) -> set[int]:
 
 
 def _store(attempt: Attempt, now: datetime) -> AttemptScore:
-    review = final_review(attempt)
-    result = result_for(attempt, review)
+    settled = settle(attempt)
+    result, review = settled.result, settled.review
+    adjudication = "decided" if settled.adjudication is not None else ""
+    if settled.needs_adjudication:
+        adjudication = "needed"
     seen = seen_item_ids(attempt) & set(result.items)
     ranked = result.total - sum((result.items[pk].score for pk in seen), ZERO)
     score, _ = AttemptScore.objects.update_or_create(
@@ -430,7 +646,7 @@ def _store(attempt: Attempt, now: datetime) -> AttemptScore:
             "total": result.total,
             "max_points": result.max_points,
             "percent": result.percent,
-            "is_final": review is not None and result.pending_runs == 0,
+            "is_final": settled.complete and result.pending_runs == 0,
             "review": review,
             "tests": result.tests,
             "tests_max": result.tests_max,
@@ -445,6 +661,7 @@ def _store(attempt: Attempt, now: datetime) -> AttemptScore:
             "signals": result.signals,
             "ranked_total": ranked,
             "seen_items": len(seen),
+            "adjudication": adjudication,
             "computed_at": now,
         },
     )
@@ -452,7 +669,8 @@ def _store(attempt: Attempt, now: datetime) -> AttemptScore:
     if attempt.mode == Attempt.Mode.TIMED:
         leaderboard.refresh_best(user_id, attempt.exam_id)
     transaction.on_commit(lambda: leaderboard.invalidate_user(user_id))
-    rows = [_item_score(attempt, part, review) for part in result.items.values()]
+    decided = settled.adjudication
+    rows = [_item_score(attempt, part, review, decided) for part in result.items.values()]
     # One statement for every item, however many: insert, or update the row
     # the unique (attempt, item) already holds.
     ItemScore.objects.bulk_create(
@@ -466,8 +684,12 @@ def _store(attempt: Attempt, now: datetime) -> AttemptScore:
     return score
 
 
-def _item_score(attempt: Attempt, part: PartScore, review: Review | None) -> ItemScore:
+def _item_score(
+    attempt: Attempt, part: PartScore, review: Review | None, adjudication: Adjudication | None
+) -> ItemScore:
+    """An item's stored score; scored by the adjudicator where one decided, else by the (latest) counted review."""
     reviewed = review is not None and part.rubric_max > 0
+    scorer = adjudication.adjudicator_id if adjudication is not None else (review.reviewer_id if review else None)
     return ItemScore(
         attempt=attempt,
         item_id=part.item_id,
@@ -478,5 +700,5 @@ def _item_score(attempt: Attempt, part: PartScore, review: Review | None) -> Ite
         score=part.score,
         max_points=part.max_points,
         review=review if reviewed else None,
-        scored_by_id=review.reviewer_id if reviewed else None,
+        scored_by_id=scorer if reviewed else None,
     )

@@ -1,5 +1,7 @@
 from django.urls import path
 
+import grading.adjudication_views
+import grading.agreement_views
 import grading.export_views
 import grading.progress
 from grading import by_question, comment_views, review_views, self_assessment_views, team_views, views
@@ -48,4 +50,10 @@ urlpatterns += [
         "attempts/<int:pk>/items/<int:item_pk>/self-assessment/", self_assessment_views.self_assess, name="self_assess"
     ),
     path("attempts/<int:pk>/overall/self-assessment/", self_assessment_views.self_assess, name="self_assess_overall"),
+]
+
+# Double marking: adjudication and the agreement figures.
+urlpatterns += [
+    path("review/attempts/<int:pk>/adjudicate/", grading.adjudication_views.adjudicate, name="adjudicate"),
+    path("review/agreement/", grading.agreement_views.agreement_page, name="agreement"),
 ]

@@ -79,3 +79,24 @@ def test_it_seeds_nothing_where_real_users_exist(shipped_packs):
     call_command("create_demo_accounts", stdout=StringIO())
     assert not get_user_model().objects.filter(username__startswith="demo-").exists()
     assert not Attempt.objects.filter(mode=Attempt.Mode.TIMED).exists()
+
+
+def test_it_seeds_double_marked_attempts_whose_agreement_staff_can_read(shipped_packs, client):
+    from decimal import Decimal
+
+    from exams.models import Attempt
+    from grading import scoring
+    from grading.models import AttemptScore
+
+    call_command("create_demo_accounts", stdout=StringIO())
+    double = Attempt.objects.filter(exam__slug="production-debugging").order_by("pk")
+    assert [a.reviews.filter(status="final").count() for a in double] == [2, 2]
+    mean, wide = (AttemptScore.objects.get(attempt=a) for a in double)
+    assert (mean.is_final, mean.adjudication) == (True, "")
+    assert Decimal("0.5") in scoring.reviewer_ticks(double[0]).values()  # the one criterion they disagree on
+    assert (wide.is_final, wide.adjudication) == (False, "needed")
+    client.force_login(get_user_model().objects.get(username="admin"))
+    page = client.get("/review/agreement/", {"exam": "production-debugging"}).content.decode()
+    assert '<dd class="agreement-attempts">2</dd>' in page
+    assert "not enough data" not in page.split('id="criterion-agreement-title"')[0]
+    assert client.get(f"/review/attempts/{double[1].pk}/adjudicate/").status_code == 200

@@ -366,13 +366,11 @@ def test_edit_and_delete_through_the_plain_forms(client, attempt, people, p):
 
 
 @pytest.fixture
-def double(attempt, monkeypatch):
-    """The version takes two reviews; the rule that lets a second reviewer
-    start (being built elsewhere) is stood in for by raising the cap."""
+def double(attempt):
+    """The version takes two reviews (double marking)."""
     version = attempt.version
     version.reviews_required = 2
     version.save(update_fields=["reviews_required"])
-    monkeypatch.setattr(Review, "REQUIRED_REVIEWS", 2)
     attempt.refresh_from_db()
     return attempt
 

@@ -18,9 +18,8 @@ class Review(models.Model):
         DRAFT = "draft", "In review"
         FINAL = "final", "Final"
 
-    # How many reviewers an attempt takes. One for now; the unique
-    # (attempt, reviewer) row already allows a second without changing meaning.
-    REQUIRED_REVIEWS = 1
+    # How many reviewers an attempt takes is its version's `reviews_required`
+    # (1, or 2 for double marking): one row per (attempt, reviewer).
 
     # PROTECT: a review is a record of someone's judgement; removing the
     # attempt under it must be a deliberate act, not a cascade.
@@ -92,3 +91,61 @@ class ReviewEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Adjudication(models.Model):
+    """A third person's decision between two final reviews that disagree too
+    much (see `grading.scoring.disagreement`): per part, the first review's
+    mark, the second's, or points they set with a reason. Its decisions are
+    the attempt's rubric score. Written by `grading.adjudicating` only."""
+
+    class Status(models.TextChoices):
+        FINAL = "final", "Decided"
+        # A review it decided between was reopened: its decisions no longer count.
+        REOPENED = "reopened", "Reopened"
+
+    attempt = models.OneToOneField(Attempt, on_delete=models.PROTECT, related_name="adjudication")
+    adjudicator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.FINAL)
+    # The two reviews as the adjudicator saw them: a decision stands only
+    # for these revisions.
+    first_review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="+")
+    second_review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="+")
+    first_revision = models.PositiveIntegerField()
+    second_revision = models.PositiveIntegerField()
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"adjudication of attempt {self.attempt_id} by {self.adjudicator} ({self.get_status_display()})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == self.Status.FINAL
+
+
+class AdjudicationDecision(models.Model):
+    """The decision on one part: an item, or (item None) Overall."""
+
+    class Choice(models.TextChoices):
+        FIRST = "first", "First review's mark"
+        SECOND = "second", "Second review's mark"
+        POINTS = "points", "Points set by the adjudicator"
+
+    adjudication = models.ForeignKey(Adjudication, on_delete=models.CASCADE, related_name="decisions")
+    item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    choice = models.CharField(max_length=6, choices=Choice.choices)
+    rubric = models.DecimalField(max_digits=6, decimal_places=2)  # the rubric points decided
+    reason = models.CharField(max_length=Mark.MAX_REASON, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["adjudication", "item"], name="one_decision_per_item"),
+            models.UniqueConstraint(
+                fields=["adjudication"], condition=Q(item__isnull=True), name="one_overall_decision"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id or 'Overall'}: {self.get_choice_display()} ({self.rubric})"

@@ -65,6 +65,12 @@ class AttemptScore(models.Model):
     seen_items = models.PositiveIntegerField(default=0)
     sections = models.JSONField(default=list, blank=True)  # [{"slug", "title", "score", "max"}]
     signals = models.JSONField(default=list, blank=True)  # [{"criterion", "signal", "text", "points", "hit"}]
+    # Double marking: "needed" while two final reviews disagree beyond the
+    # version's threshold and nobody has adjudicated; "decided" once the
+    # adjudication's decisions are the score.
+    adjudication = models.CharField(
+        max_length=7, blank=True, choices=[("", "-"), ("needed", "Needed"), ("decided", "Decided")], default=""
+    )
     computed_at = models.DateTimeField()
 
     def __str__(self) -> str:

@@ -29,6 +29,11 @@ DEMO_PEERS = [("avery", 0.75), ("blake", 0.6), ("casey", 0.5), ("drew", 0.4), ("
 DEMO_EXTRA_TIME = {"emery": Decimal("1.50")}  # an accommodation: marked on the leaderboard, not penalized
 DEMO_PEEKS = {"drew"}  # reveals one model answer before answering: that item counts zero on the leaderboard
 DEMO_SEED = 20261121
+# Double marking: an exam whose pack takes two reviews, a second demo reviewer,
+# and two attempts they both mark (one small disagreement: the mean counts;
+# one large: it waits for an adjudicator, such as 'admin').
+DEMO_DOUBLE_EXAM = "production-debugging"
+DEMO_SECOND_REVIEWER = "demo-rowan"
 
 # The demo candidate's answers, by item slug: a mixed attempt, some parts
 # strong and some weak, so a review has something to tell apart.
@@ -126,6 +131,12 @@ class Command(BaseCommand):
                 f"demo history: {len(DEMO_PEERS)} demo users ('{DEMO_PEER_PREFIX}...', no password) and 'candidate' "
                 f"have reviewed timed attempts: see the team's leaderboard and 'candidate''s progress page"
             )
+
+        if self._seed_double_marking(team, reviewer):
+            self.stdout.write(
+                f"double marking: 'reviewer' and '{DEMO_SECOND_REVIEWER}' both marked two attempts of "
+                f"'{DEMO_DOUBLE_EXAM}'; staff see their agreement at /review/agreement/ and adjudicate one"
+            )
         attempt = self._finished_attempt(exam, candidate)
         if attempt is not None:
             self.stdout.write(f"a finished attempt of '{DEMO_EXAM}' by 'candidate' waits in the review queue: /review/")
@@ -196,6 +207,59 @@ class Command(BaseCommand):
             )  # fmt: skip
             revision = review.revision
         reviewing.finalize(attempt, reviewer, revision, now=attempt.finalized_at + timedelta(days=1))
+
+    def _seed_double_marking(self, team: Team, reviewer) -> bool:
+        """Two attempts of the double-marked exam, each marked by 'reviewer'
+        and a second demo reviewer: one differs on one criterion (the score
+        is the mean), the other widely (it needs an adjudicator). Only once,
+        and only where the demo peers were seeded (so a demo database made
+        before double marking gets them too)."""
+        User = get_user_model()
+        exam = Exam.objects.filter(slug=DEMO_DOUBLE_EXAM, current_version__reviews_required=2).first()
+        peer_names = [f"{DEMO_PEER_PREFIX}{name}" for name, _ in DEMO_PEERS[:2]]
+        if exam is None or User.objects.filter(username=DEMO_SECOND_REVIEWER).exists():
+            return False
+        if User.objects.filter(username__in=peer_names).count() < len(peer_names):
+            return False
+        second = User(username=DEMO_SECOND_REVIEWER, first_name="Demo", last_name="Rowan")
+        second.set_unusable_password()
+        second.save()
+        Membership.objects.create(team=team, user=second, role=Membership.Role.REVIEWER)
+        items = list(Item.objects.filter(version=exam.current_version).exclude(kind=Item.Kind.TEXT))
+        strong: dict[int | None, list[int]] = {}
+        for criterion in RubricCriterion.objects.filter(version=exam.current_version, points__gt=0).order_by(
+            "position", "pk"
+        ):
+            strong.setdefault(criterion.item_id, []).append(criterion.pk)
+        # The one criterion the two reviewers disagree on: the last strong signal of the first item with two.
+        disputed = next(item.pk for item in items if len(strong.get(item.pk, [])) > 1)
+        # Two peers' attempts (the candidate's own attempts stay those the other demos describe).
+        peers = [User.objects.get(username=name) for name in peer_names]
+        for user, wide in ((peers[0], False), (peers[1], True)):
+            started = timezone.now() - timedelta(days=2, hours=3)
+            attempt, _ = Attempt.start(user, exam, Attempt.Mode.PRACTICE, now=started)
+            for item in items:
+                Answer.objects.create(
+                    attempt=attempt, item=item, content=f"(Demo answer to {item.title.lower()}.)", revision=1,
+                    saved_at=started + timedelta(minutes=20),
+                )  # fmt: skip
+            attempt.finalize(Attempt.Status.SUBMITTED, now=started + timedelta(minutes=80))
+            first_ticks = {part: ids[: max(1, len(ids) - 1)] for part, ids in strong.items()}
+            if wide:
+                second_ticks = {part: ids[-1:] for part, ids in strong.items()}
+            else:
+                second_ticks = {**first_ticks, disputed: strong[disputed]}
+            for marker, ticks, day in ((reviewer, first_ticks, 1), (second, second_ticks, 2)):
+                revision = 0
+                for item in [*items, None]:
+                    part = item.pk if item else None
+                    review = reviewing.mark(
+                        attempt, marker, item, criteria_ids=ticks.get(part, []), adjustment=Decimal(0), reason="",
+                        comment="", revision=revision, now=attempt.finalized_at + timedelta(hours=day),
+                    )  # fmt: skip
+                    revision = review.revision
+                reviewing.finalize(attempt, marker, revision, now=attempt.finalized_at + timedelta(days=day))
+        return True
 
     def _finished_attempt(self, exam: Exam, candidate) -> Attempt | None:
         """One finished practice attempt to review, made once."""
