@@ -6,6 +6,7 @@ An item row joins three layers' views of one item: the candidate's side
 its drill runs, and its rubric as one review marked it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -19,7 +20,7 @@ from exams.models import Attempt, RubricCriterion
 from exams.state import ItemState, attempt_state
 from grading import pseudonyms, scoring
 from grading.access import may_view_scores
-from grading.models import AttemptScore, Mark, Review
+from grading.models import AdjudicationDecision, AttemptScore, Mark, Review
 from grading.self_assessment_views import add_to_results
 from grading.submitting import DrillRuns, drill_runs
 
@@ -29,6 +30,13 @@ class RubricLine:
     criterion: RubricCriterion
     ticked: bool
     key: int  # 1-based: the number key that ticks it on the review page
+    # Double marking, as the candidate sees it: the share of the counted
+    # reviews that ticked it (1, or 0.5 when the two reviewers differ).
+    share: Decimal | None = None
+
+    @property
+    def split(self) -> bool:
+        return self.share is not None and 0 < self.share < 1
 
 
 @dataclass
@@ -40,6 +48,10 @@ class Row:
     mark: Mark | None
     score: object | None  # ItemScore (stored) or scoring.ItemResult (a draft's running figures)
     runs: DrillRuns | None = None
+    # Every shown review's mark of this part, in review order (double
+    # marking shows both reviewers' feedback); `mark` is the first.
+    marks: list[Mark] = field(default_factory=list)
+    decision: AdjudicationDecision | None = None  # an adjudicator's, where the two reviews differed too much
     # Self-assessment (grading.self_assessment_views.add_to_results): the
     # owner's own rating of this part, shown beside the score, never in it.
     self_form: object | None = None
@@ -94,21 +106,32 @@ def review_marks(review: Review | None) -> dict[int | None, Mark]:
     """The review's marks by item id (None: Overall), with their ticked criteria, in two queries."""
     if review is None:
         return {}
-    return {mark.item_id: mark for mark in Mark.objects.filter(review=review).prefetch_related("criteria")}
+    marks = Mark.objects.filter(review=review).select_related("review__reviewer").prefetch_related("criteria")
+    return {mark.item_id: mark for mark in marks}
 
 
 def scored_attempt(
-    attempt: Attempt, *, review: Review | None, scores: dict, show_answers: bool | None, runs: bool = True
+    attempt: Attempt,
+    *,
+    review: Review | None,
+    scores: dict,
+    show_answers: bool | None,
+    runs: bool = True,
+    also: Sequence[Review] = (),
+    shares: dict[int, Decimal] | None = None,
 ) -> ScoredAttempt:
     """Rows of every answerable item and of Overall, grouped by section.
 
     `scores` maps item id (None: Overall) to its score; `review` gives the
-    marks shown (None: none shown)."""
+    marks shown (None: none shown), `also` more reviews whose marks are
+    shown beside them (double marking). With `shares` (scoring.reviewer_ticks)
+    a criterion is met by the counted reviews' ticks, not by `review`'s alone."""
     state = attempt_state(attempt, show_answers=show_answers, panels=False)
     criteria = list(
         RubricCriterion.objects.filter(version_id=attempt.version_id).only("pk", "item_id", "signal", "text", "points")
     )
     marks = review_marks(review)
+    more = [review_marks(other) for other in also]
     by_part: dict[int | None, list[RubricCriterion]] = {}
     for criterion in criteria:
         by_part.setdefault(criterion.item_id, []).append(criterion)
@@ -119,7 +142,12 @@ def scored_attempt(
         mark = marks.get(part)
         ticked = {c.pk for c in mark.criteria.all()} if mark else set()
         lines = [RubricLine(c, c.pk in ticked, n) for n, c in enumerate(by_part.get(part, []), start=1)]
-        return Row(item, lines, mark, scores.get(part), run_map.get(part) if item else None)
+        if shares is not None:
+            for line in lines:
+                line.share = shares.get(line.criterion.pk, Decimal(0))
+                line.ticked = line.share > 0
+        every = [m for m in [mark, *(other.get(part) for other in more)] if m is not None]
+        return Row(item, lines, mark, scores.get(part), run_map.get(part) if item else None, marks=every)
 
     sections, rows = [], []
     for section in state.sections:
@@ -169,16 +197,30 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(attempt)
     score = stored_score(attempt) if not attempt.is_open else None
     final = score is not None and score.review is not None and score.review.is_final
+    # Double marking: the candidate sees every counted reviewer's feedback,
+    # and a criterion as met by the reviews that count (adjudication included).
+    reviewers = [score.review] if final else []
+    double = final and attempt.version.reviews_required > 1
+    if double:
+        finals = Review.objects.filter(attempt_id=attempt.pk, status=Review.Status.FINAL).select_related("reviewer")
+        reviewers = list(finals.order_by("finalized_at", "pk"))
     item_scores = {s.item_id: s for s in attempt.item_scores.all()} if score else {}
     if score is not None:
         item_scores[None] = OverallScore.of(score, final)
     scored = scored_attempt(
         attempt,
-        review=score.review if final else None,
+        review=reviewers[0] if reviewers else None,
+        also=reviewers[1:],
+        shares=scoring.reviewer_ticks(attempt) if double else None,
         scores=item_scores,
         # The candidate sees what the reveal rules allow; reviewers and staff see every model answer.
         show_answers=None if owner else True,
     )
+    if double and score.adjudication == "decided":
+        decisions = AdjudicationDecision.objects.filter(adjudication__attempt_id=attempt.pk)
+        by_part = {decision.item_id: decision for decision in decisions}
+        for row in scored.rows:
+            row.decision = by_part.get(row.item.pk if row.item else None)
     # Self-assessment: the owner's ratings and, once the review is final, their calibration.
     self_assessment = add_to_results(request, attempt, scored, final)
     end = attempt.finalized_at or timezone.now()
@@ -190,6 +232,7 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         "scored": scored,
         "score": score,
         "review_final": final,
+        "reviewers": reviewers,
         "time_used": end - attempt.started_at,
         "owner": owner,
         "opened_now": _int(request.GET.get("opened", "")),

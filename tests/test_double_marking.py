@@ -575,3 +575,36 @@ def test_a_decision_body_that_is_not_utf8_or_lacks_revisions_is_a_400(client, at
     assert "missing the reviews' revisions" in page_text(response.content.decode())
     assert snapshot() == before
     assert not Adjudication.objects.exists()
+
+
+# What the candidate sees once a double-marked score is final.
+
+
+def test_the_candidate_sees_both_reviewers_feedback_and_the_split_ticks(client, attempt, people, p):
+    secret_first(attempt, people, p)
+    review(
+        attempt, people.owner_t, {p.question: ([p.defines], "0", "", "Otto's note."), None: ([p.strong], "0", "", "")}
+    )
+    page = as_user(client, people.candidate).get(f"/attempts/{attempt.pk}/results/").content.decode()
+    text = page_text(page)
+    # Both reviewers, named, with their comments; the score is their mean.
+    assert "Reviewed by rita" in text and "otto" in text and "the mean of the two reviews" in text
+    assert "rita first-reviewer-secret-comment otto Otto's note." in text
+    assert text.count("(one of the two reviewers)") == 1  # only rita ticked the example
+    assert "Adjustment +1 (rita): first-reviewer-secret-reason" in text
+
+
+def test_the_candidate_sees_the_adjudicators_decision_and_its_reason(client, attempt, people, p, disputed):
+    as_user(client, people.third)
+    fields = {
+        f"choice-{p.question.pk}": "points",
+        f"points-{p.question.pk}": "2.5",
+        f"reason-{p.question.pk}": "Defined, no example",
+        f"choice-{p.drill.pk}": "first",
+        "choice-overall": "second",
+    }
+    assert decide(client, attempt, disputed, fields).status_code == 302
+    text = page_text(as_user(client, people.candidate).get(f"/attempts/{attempt.pk}/results/").content.decode())
+    assert "(double marked: adjudicated)" in text
+    assert "Adjudicated : points set by the adjudicator: Defined, no example" in text
+    assert "Adjudicated : second review's mark" in text
