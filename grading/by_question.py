@@ -286,4 +286,6 @@ def _answer_context(request: HttpRequest, attempt: Attempt, item: Item, queue_ro
         "unmarked": parts - (shown.marks.count() if shown else 0),
         "candidate_label": queue_row.label or attempt.user.get_username(),
         "anonymous": bool(queue_row.label),
+        # Without JavaScript a mark posts the form: it comes back here.
+        "return_to": request.get_full_path(),
     }

@@ -200,7 +200,12 @@ def _revision(data) -> int:
         raise Refused("The request was missing the review's revision; reload the page.", status=400) from None
 
 
-def _back(attempt: Attempt, anchor: str = "") -> HttpResponse:
+def _back(attempt: Attempt, anchor: str = "", data=None) -> HttpResponse:
+    """To the review page; or, for a mark sent from marking by question
+    without JavaScript, back to that page (the form's `next`, if it is one)."""
+    back = data.get("next", "") if data is not None else ""
+    if back.startswith(reverse("grading:by_question")):  # a path on this site, never another host
+        return redirect(back)
     return redirect(reverse("grading:review", args=[attempt.pk]) + (f"#{anchor}" if anchor else ""))
 
 
@@ -212,6 +217,7 @@ def mark(request: HttpRequest, pk: int, item_pk: int | None = None) -> HttpRespo
     if item is not None and item.kind == Item.Kind.TEXT:
         raise Http404("Reading items are not marked")
     part = str(item.pk) if item else "overall"
+    data = None
     try:
         data = strict_post(request)
         try:
@@ -231,12 +237,12 @@ def mark(request: HttpRequest, pk: int, item_pk: int | None = None) -> HttpRespo
     except Refused as refusal:
         if not request.htmx:
             messages.error(request, refusal.message)
-            return _back(attempt, f"mark-{part}")
+            return _back(attempt, f"mark-{part}", data)
         context = {"part": part, "error": refusal.message, "revision": refusal.current_revision}
         return render(request, "grading/review.html#mark_status", context, status=refusal.status)
     if not request.htmx:
         messages.success(request, f"{item.title if item else 'Overall'}: marks saved.")
-        return _back(attempt, f"mark-{part}")
+        return _back(attempt, f"mark-{part}", data)
     result = scoring.result_for(attempt, review)
     parts = len(result.items) + RubricCriterion.objects.filter(version_id=attempt.version_id, item=None).exists()
     context = {

@@ -257,3 +257,18 @@ def test_a_drill_shows_the_code_its_latest_run_and_the_written_part(client, peop
     assert "1 of 2" in shown
     assert answer_shown(html) == "Zero."
     assert f'hx-post="{mark_url(attempts[0], p.drill)}"' in html
+
+
+def test_without_javascript_a_mark_comes_back_to_the_answer_it_was_made_on(client, people, attempts, p):
+    client.force_login(people.reviewer_t)
+    page_url = item_url(p.question, attempt=attempts[1].pk)
+    html = client.get(page_url).content.decode()
+    assert f'name="next" value="{page_url}"'.replace("&", "&amp;") in html
+    fields = {**mark_fields([p.defines]), "next": page_url}
+    response = client.post(mark_url(attempts[1], p.question), fields)
+    assert (response.status_code, response["Location"]) == (302, page_url)
+    assert Mark.objects.filter(review__attempt=attempts[1], item=p.question).exists()
+    # Anything but a page of marking by question goes to the review page as before.
+    fields = {**mark_fields([p.defines], revision=1), "next": "https://elsewhere.example/"}
+    response = client.post(mark_url(attempts[1], p.question), fields)
+    assert response["Location"] == f"/review/attempts/{attempts[1].pk}/#mark-{p.question.pk}"
