@@ -151,10 +151,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Sessions are read on every request of a logged-in user: with Redis, from the
-# cache (written through to the database, so a Redis restart logs nobody out).
+# cache (written through to the database, so a Redis restart logs nobody out,
+# and while Redis is down sessions are read from the database: examsite.sessions).
 # Without Redis the cache is each process's own memory, where a session changed
 # by one process (a log-out) would stay stale in another: the database alone.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "examsite.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # Celery: with REDIS_URL tasks go to workers; without it they run in-process
 # (eagerly), through the same code.

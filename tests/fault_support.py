@@ -23,6 +23,7 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+import kombu.exceptions
 import psycopg
 import redis
 from celery import Celery
@@ -296,7 +297,11 @@ class Site:
     def wait_worker(self, node: str, proc: subprocess.Popen, timeout: float = 40) -> None:
         def answers() -> bool:
             assert proc.poll() is None, f"worker exited with {proc.returncode}:\n" + self.log_tail("worker.log")
-            return any(node in reply for reply in self.control.control.ping(destination=[node], timeout=0.5))
+            try:
+                return any(node in reply for reply in self.control.control.ping(destination=[node], timeout=0.5))
+            except (OSError, redis.RedisError, kombu.exceptions.OperationalError):
+                self.control.close()  # a connection Redis cut when it stopped: the next try makes new ones
+                return False
 
         wait_until(answers, timeout, f"worker {node} to answer a ping", self.logs / "worker.log")
 

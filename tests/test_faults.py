@@ -9,11 +9,14 @@ test's own, on free ports. Needs the PostgreSQL server binaries, redis-server
 and bubblewrap; CI (REQUIRE_SERVICES=1) has them, so these never skip there.
 """
 
+import json
+import time
+
 import pytest
 
 from tests import fault_support
 from tests.conftest import PackBuilder, need_service
-from tests.fault_support import Browser, PrivatePostgres, PrivateRedis, Site
+from tests.fault_support import Browser, PrivatePostgres, PrivateRedis, Site, get, wait_until
 
 RIGHT = "def add(a, b):\n    return a + b\n"
 PASSWORD = "fault-tests-pw"
@@ -113,3 +116,39 @@ def test_no_beat_an_expired_timed_attempt_ends_when_its_owner_opens_it(site):
     assert status == 403
     assert "Time is up" in body
     assert answer(site, ids["attempt"], ids["question"]) == ("saved in time", 1)
+
+
+def test_redis_down_saves_keep_working_and_runs_are_graded_once_it_is_back(site):
+    browser, ids = browser_of(site, "redis")
+    worker = site.start_worker("through-outage")
+    assert save(browser, ids, "before the outage", 0)[0] == 200
+
+    site.redis.stop()
+    started = time.monotonic()
+    status, body, _ = save(browser, ids, "during the outage", 1)
+    assert status == 200, body[:2000]
+    assert answer(site, ids["attempt"], ids["question"]) == ("during the outage", 2)
+    run = f"/attempts/{ids['attempt']}/items/{ids['drill']}/run/"
+    status, body, _ = browser.post(run, {"part": "code", "content": RIGHT, "revision": 0}, htmx=True)
+    assert status == 200, body[:2000]
+    assert "queued" in body.lower() or "waiting" in body.lower(), body
+    assert time.monotonic() - started < 10  # no request waited long on the missing broker
+    [(pk, state, claims, _, _)] = submissions(site, ids["attempt"])
+    assert (state, claims) == ("queued", 0)  # stored, though its message could not be sent
+    status, body = get(f"{site.base_url}/readyz")
+    checks = json.loads(body)["checks"]
+    assert status == 503
+    assert not checks["redis"]["ok"]
+    assert checks["database"]["ok"]
+
+    site.redis.start()  # empty: whatever was queued in it is gone
+    site.wait_worker("through-outage@faults", worker)
+    # What beat sends every minute: the sweep finds the run no worker took.
+    site.control.send_task("grading.sweep_submissions", queue="grading")
+    graded = lambda: submissions(site, ids["attempt"])[0][1] == "graded"  # noqa: E731
+    wait_until(graded, 40, "the run to be graded after Redis came back", site.logs / "worker.log")
+    time.sleep(3)  # a second sweep, or a late duplicate, changes nothing
+    site.control.send_task("grading.sweep_submissions", queue="grading")
+    time.sleep(2)
+    assert submissions(site, ids["attempt"]) == [(pk, "graded", 1, 3, 3)]
+    assert answer(site, ids["attempt"], ids["question"]) == ("during the outage", 2)
