@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "examsite.middleware.KeepMultipartBodyMiddleware",
+    # A view that cannot reach PostgreSQL answers 503 with a page saying so.
+    "examsite.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "examsite.urls"

@@ -152,3 +152,32 @@ def test_redis_down_saves_keep_working_and_runs_are_graded_once_it_is_back(site)
     time.sleep(2)
     assert submissions(site, ids["attempt"]) == [(pk, "graded", 1, 3, 3)]
     assert answer(site, ids["attempt"], ids["question"]) == ("during the outage", 2)
+
+
+def test_postgres_restarted_requests_fail_clearly_then_the_same_session_works_again(site):
+    browser, ids = browser_of(site, "postgres")
+    page = f"/attempts/{ids['attempt']}/"
+    assert browser.get(page)[0] == 200
+    assert save(browser, ids, "before the restart", 0)[0] == 200  # the web threads now hold connections
+
+    site.pg.stop()
+    status, body, headers = browser.get(page)
+    assert status == 503, body[:2000]
+    assert "cannot reach its database" in body
+    assert "Traceback" not in body
+    assert headers.get("Retry-After")
+    status, body, _ = save(browser, ids, "while it is down", 1)
+    assert status == 503
+    status, body = get(f"{site.base_url}/readyz")
+    checks = json.loads(body)["checks"]
+    assert status == 503
+    assert not checks["database"]["ok"]
+    assert "OperationalError" in checks["database"]["detail"]
+
+    site.pg.start()
+    # The same session, on the web threads' kept connections: checked before use, and replaced.
+    assert browser.get(page)[0] == 200
+    status, body, _ = save(browser, ids, "after the restart", 1)
+    assert status == 200, body[:2000]
+    # The save refused during the outage left nothing behind: one revision per save that succeeded.
+    assert answer(site, ids["attempt"], ids["question"]) == ("after the restart", 2)
