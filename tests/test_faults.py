@@ -181,3 +181,31 @@ def test_postgres_restarted_requests_fail_clearly_then_the_same_session_works_ag
     assert status == 200, body[:2000]
     # The save refused during the outage left nothing behind: one revision per save that succeeded.
     assert answer(site, ids["attempt"], ids["question"]) == ("after the restart", 2)
+
+
+def test_a_worker_without_bubblewrap_takes_no_work_and_readyz_says_why(site):
+    browser, ids = browser_of(site, "sandbox")
+    site.start_worker("no-sandbox", SANDBOX_BWRAP="/nonexistent/bwrap")
+    run = f"/attempts/{ids['attempt']}/items/{ids['drill']}/run/"
+    status, body, _ = browser.post(run, {"part": "code", "content": RIGHT, "revision": 0}, htmx=True)
+    assert status == 200, body[:2000]
+
+    status, body = get(f"{site.base_url}/readyz")
+    checks = json.loads(body)["checks"]
+    assert status == 503
+    assert not checks["workers"]["ok"]
+    assert "no-sandbox@faults takes no grading work" in checks["workers"]["detail"]
+    assert "bubblewrap was not found at /nonexistent/bwrap" in checks["workers"]["detail"]
+    assert checks["sandbox"]["ok"]  # the web host's own sandbox is fine
+    assert "takes no grading work: bubblewrap was not found" in site.log_tail("worker.log", 200)
+    time.sleep(2)  # the worker had the time to take the run, had it listened
+    [(pk, state, claims, _, _)] = submissions(site, ids["attempt"])
+    assert (state, claims) == ("queued", 0)  # not taken, not failed: waiting for a worker that can grade it
+
+    site.start_worker("with-sandbox")
+    graded = lambda: submissions(site, ids["attempt"])[0][1] == "graded"  # noqa: E731
+    wait_until(graded, 40, "a worker with a sandbox to grade the run", site.logs / "worker.log")
+    assert submissions(site, ids["attempt"]) == [(pk, "graded", 1, 3, 3)]
+    status, body = get(f"{site.base_url}/readyz")
+    assert status == 200, body
+    assert json.loads(body)["checks"]["workers"]["detail"] == "with-sandbox@faults answered"
