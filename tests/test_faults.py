@@ -12,7 +12,9 @@ and bubblewrap; CI (REQUIRE_SERVICES=1) has them, so these never skip there.
 import json
 import time
 
+import kombu.exceptions
 import pytest
+import redis
 
 from tests import fault_support
 from tests.conftest import PackBuilder, need_service
@@ -209,3 +211,90 @@ def test_a_worker_without_bubblewrap_takes_no_work_and_readyz_says_why(site):
     status, body = get(f"{site.base_url}/readyz")
     assert status == 200, body
     assert json.loads(body)["checks"]["workers"]["detail"] == "with-sandbox@faults answered"
+
+
+# In-process checks of the pieces the faults above rely on (no services started).
+
+
+class UnreachableCache:
+    """A cache whose every call fails as Redis's does while it is down."""
+
+    def _refuse(self, *args, **kwargs):
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    get = set = delete = __contains__ = _refuse
+
+
+@pytest.mark.django_db
+def test_a_session_is_read_from_the_database_while_the_cache_is_unreachable():
+    from examsite.sessions import SessionStore
+
+    stored = SessionStore()
+    stored["_auth_user_id"] = "7"
+    stored.save()
+    again = SessionStore(stored.session_key)
+    again._cache = UnreachableCache()
+    assert again["_auth_user_id"] == "7"
+
+
+@pytest.mark.django_db
+def test_logging_out_while_the_cache_is_unreachable_fails_and_leaves_the_session_whole():
+    # Deleted from the database but left in a Redis that comes back, the
+    # session would be valid again: so nothing is deleted until Redis answers.
+    from django.contrib.sessions.models import Session
+
+    from examsite.sessions import SessionStore
+
+    stored = SessionStore()
+    stored["_auth_user_id"] = "7"
+    stored.save()
+    again = SessionStore(stored.session_key)
+    again._cache = UnreachableCache()
+    with pytest.raises(redis.ConnectionError):
+        again.flush()
+    assert Session.objects.filter(session_key=stored.session_key).exists()
+
+
+@pytest.mark.django_db
+def test_a_run_whose_message_cannot_be_sent_stays_queued_for_the_sweep(
+    attempt, drill, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from grading.models import Submission
+    from grading.submitting import enqueue
+    from grading.tasks import grade_submission
+
+    def unreachable(*args, **kwargs):
+        raise kombu.exceptions.OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(grade_submission, "apply_async", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        submission = Submission.objects.create(attempt=attempt, item=drill, code=RIGHT, max_score=drill.points)
+        enqueue(submission)
+    submission.refresh_from_db()
+    assert (submission.status, submission.claims) == ("queued", 0)
+    assert f"submission {submission.pk} is stored but could not be queued" in caplog.text
+
+
+def test_a_view_that_cannot_reach_the_database_answers_503_with_a_page_saying_so(rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import OperationalError
+
+    from examsite.errors import DatabaseUnavailableMiddleware
+
+    request = rf.get("/attempts/1/")
+    middleware = DatabaseUnavailableMiddleware(lambda request: None)
+    response = middleware.process_exception(request, OperationalError("connection refused"))
+    assert response.status_code == 503
+    assert "cannot reach its database" in response.content.decode()
+    assert response["Retry-After"] == "10"
+    assert "no-store" in response["Cache-Control"]
+    assert isinstance(request.user, AnonymousUser)  # middleware on the way out does not ask the database again
+    assert middleware.process_exception(request, ValueError("a bug")) is None  # left to the 500 page
+
+
+def test_a_server_error_gets_the_sites_page_not_djangos_bare_one(rf):
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
