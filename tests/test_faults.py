@@ -170,6 +170,7 @@ def test_postgres_restarted_requests_fail_clearly_then_the_same_session_works_ag
     assert headers.get("Retry-After")
     status, body, _ = save(browser, ids, "while it is down", 1)
     assert status == 503
+    assert browser.post(f"/attempts/{ids['attempt']}/submit/", {})[0] == 503
     status, body = get(f"{site.base_url}/readyz")
     checks = json.loads(body)["checks"]
     assert status == 503
@@ -183,6 +184,13 @@ def test_postgres_restarted_requests_fail_clearly_then_the_same_session_works_ag
     assert status == 200, body[:2000]
     # The save refused during the outage left nothing behind: one revision per save that succeeded.
     assert answer(site, ids["attempt"], ids["question"]) == ("after the restart", 2)
+    # Nor did the refused submit: the attempt was still open, and ends now, whole.
+    attempt_row = "SELECT status, finalized_at IS NOT NULL FROM exams_attempt WHERE id = %s"
+    assert site.pg.query(attempt_row, (ids["attempt"],)) == [("in_progress", False)]
+    status, _, headers = browser.post(f"/attempts/{ids['attempt']}/submit/", {})
+    assert (status, headers["Location"]) == (302, f"/attempts/{ids['attempt']}/results/")
+    assert site.pg.query(attempt_row, (ids["attempt"],)) == [("submitted", True)]
+    assert browser.get(f"/attempts/{ids['attempt']}/results/")[0] == 200
 
 
 def test_a_worker_without_bubblewrap_takes_no_work_and_readyz_says_why(site):
