@@ -157,6 +157,7 @@ class PrivateRedis:
         self.port = free_port()
         self.log = self.dir / "redis.log"
         self.proc: subprocess.Popen | None = None
+        self.paused = False
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
@@ -176,7 +177,19 @@ class PrivateRedis:
             return False
 
     def stop(self) -> None:
+        self.resume()
         _stop(self.proc, signal.SIGKILL)  # gone at once, as a crash or a lost host
+
+    def pause(self) -> None:
+        """Hung, not gone: connections open and commands sent, no answer ever
+        comes back (a stuck server, a network cut without a reset)."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        if self.paused and self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+        self.paused = False
 
     def cleanup(self) -> None:
         self.stop()
