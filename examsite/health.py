@@ -67,11 +67,34 @@ def ping_workers(timeout: float = PING_TIMEOUT, limit: int | None = None) -> lis
     return sorted(name for reply in replies for name in reply)
 
 
+# The remote-control command each worker answers with whether it takes
+# grading work (grading.worker: not when its sandbox cannot run code).
+WORKER_STATUS = "grading_status"
+
+
+def worker_statuses(timeout: float = PING_TIMEOUT, limit: int | None = None) -> dict[str, dict]:
+    """{worker name: {"ok": takes grading work, "detail": why not}} of the
+    workers that answered within `timeout`."""
+    replies = app.control.broadcast(WORKER_STATUS, reply=True, timeout=timeout, limit=limit)
+    return {name: status for reply in replies for name, status in reply.items()}
+
+
+def _takes_work(status: dict) -> bool:
+    return status.get("ok") is not False  # a worker without the command says nothing against it
+
+
 def workers() -> str:
-    names = ping_workers(limit=1)
-    if not names:
+    statuses = worker_statuses(limit=1)
+    if statuses and not any(_takes_work(s) for s in statuses.values()):
+        # The first to answer takes no work: wait for the others' answers.
+        statuses = worker_statuses()
+    taking = sorted(name for name, status in statuses.items() if _takes_work(status))
+    if taking:
+        return f"{taking[0]} answered"
+    if not statuses:
         raise RuntimeError(f"no Celery worker answered a ping within {PING_TIMEOUT:g} s")
-    return f"{names[0]} answered"
+    refusals = "; ".join(f"{name} {status.get('detail', '')}" for name, status in sorted(statuses.items()))
+    raise RuntimeError(f"no worker takes grading work: {refusals}")
 
 
 def run(sandbox: Callable[[], str], *, ask_workers: bool = True) -> list[Check]:

@@ -62,9 +62,12 @@ def view_name(request: HttpRequest) -> str:
 
 
 def user_id(request: HttpRequest) -> int | None:
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return user.pk
+    try:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user.pk
+    except Exception:  # the user could not be loaded (the database or Redis is down): the line is logged anyway
+        return None
     return None
 
 

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "examsite.middleware.KeepMultipartBodyMiddleware",
+    # A view that cannot reach PostgreSQL answers 503 with a page saying so.
+    "examsite.errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "examsite.urls"
@@ -145,16 +147,27 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# A Redis that hangs (a network cut without a reset, a stuck server) must not
+# hang requests: every wait on it, cache and broker, gives up after this long
+# (docs/operations.md, Faults). A Redis command takes well under a millisecond.
+REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_SECONDS", 1)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Sessions are read on every request of a logged-in user: with Redis, from the
-# cache (written through to the database, so a Redis restart logs nobody out).
+# cache (written through to the database, so a Redis restart logs nobody out,
+# and while Redis is down sessions are read from the database: examsite.sessions).
 # Without Redis the cache is each process's own memory, where a session changed
 # by one process (a log-out) would stay stale in another: the database alone.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "examsite.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # Celery: with REDIS_URL tasks go to workers; without it they run in-process
 # (eagerly), through the same code.
@@ -186,6 +199,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Workers take turns at that restore under a Redis lock. A worker killed
     # while holding it blocks every other worker's restore until it expires.
     "unacked_mutex_expire": env_int("CELERY_UNACKED_MUTEX_EXPIRE", 300),
+    # Without these a publish to a Redis that hangs waits forever (kombu's
+    # default); the worker's BRPOP waits 1 s at a time, within them.
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_TIMEOUT_SECONDS + 1,
 }
 CELERY_BEAT_SCHEDULE = {
     "finalize-expired-attempts": {"task": "exams.finalize_expired_attempts", "schedule": 60.0},

@@ -42,3 +42,6 @@ class GradingConfig(AppConfig):
 
         post_save.connect(record_reveal, sender=Reveal, dispatch_uid="grading.audit.reveal")
         post_save.connect(record_opening, sender=AnswerOpening, dispatch_uid="grading.audit.opening")
+
+        # A worker refuses grading work when its sandbox cannot run code.
+        import grading.worker  # noqa: F401

@@ -7,9 +7,11 @@ worker never looks for a row that does not exist yet, and a broker that loses
 the message leaves a row the sweep will find.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import kombu.exceptions
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -21,13 +23,26 @@ from exams.taking import Refused, Saved, check_length, store_answer, writing
 from grading.grader import MAX_CODE_BYTES
 from grading.models import Submission
 
+log = logging.getLogger(__name__)
+
 
 def enqueue(submission: Submission) -> None:
-    """Send the submission to its queue once the current transaction commits."""
+    """Send the submission to its queue once the current transaction commits.
+
+    With the broker unreachable (Redis down) the row stays queued and the
+    request goes on: the sweep sends it once the broker is back, so a
+    candidate's Run tests is stored, not a 500 (docs/operations.md, Faults)."""
     from grading.tasks import grade_submission
 
     pk, queue = submission.pk, submission.queue
-    transaction.on_commit(lambda: grade_submission.apply_async((pk,), queue=queue))
+
+    def send() -> None:
+        try:
+            grade_submission.apply_async((pk,), queue=queue)
+        except kombu.exceptions.OperationalError as exc:
+            log.warning("submission %s is stored but could not be queued (%s); the sweep will send it", pk, exc)
+
+    transaction.on_commit(send)
 
 
 def check_code_size(code: str) -> None:

@@ -88,10 +88,14 @@ def test_readyz_says_no_worker_answered(client, monkeypatch, eager, sandbox_ok):
     # test runs may have workers of their own on the same Redis).
     monkeypatch.setattr(
         health,
-        "ping_workers",
-        lambda timeout=health.PING_TIMEOUT, limit=None: sorted(
-            name for reply in app.control.ping(destination=["nobody@nowhere"], timeout=0.3) for name in reply
-        ),
+        "worker_statuses",
+        lambda timeout=health.PING_TIMEOUT, limit=None: {
+            name: status
+            for reply in app.control.broadcast(
+                health.WORKER_STATUS, reply=True, destination=["nobody@nowhere"], timeout=0.3
+            )
+            for name, status in reply.items()
+        },
     )
     response = client.get("/readyz")
     assert response.status_code == 503
@@ -105,10 +109,37 @@ def test_readyz_is_ready_when_a_worker_answers(client, settings, monkeypatch, ea
     settings.REDIS_URL = "redis://broker.invalid:6379/0"
     eager(False)
     monkeypatch.setattr(health, "redis_ping", lambda: "PONG")
-    monkeypatch.setattr(health, "ping_workers", lambda timeout=1.0, limit=None: ["celery@worker-1"])
+    monkeypatch.setattr(health, "worker_statuses", lambda timeout=1.0, limit=None: {"celery@worker-1": TAKES})
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["checks"]["workers"]["detail"] == "celery@worker-1 answered"
+
+
+TAKES = {"ok": True, "detail": "takes grading work"}
+REFUSES = {"ok": False, "detail": "takes no grading work: bubblewrap was not found at /nowhere/bwrap"}
+
+
+def test_readyz_says_why_the_only_worker_takes_no_grading_work(client, settings, monkeypatch, eager, sandbox_ok):
+    settings.REDIS_URL = "redis://broker.invalid:6379/0"
+    eager(False)
+    monkeypatch.setattr(health, "redis_ping", lambda: "PONG")
+    monkeypatch.setattr(health, "worker_statuses", lambda timeout=1.0, limit=None: {"celery@broken": REFUSES})
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    detail = response.json()["checks"]["workers"]["detail"]
+    assert detail == f"RuntimeError: no worker takes grading work: celery@broken {REFUSES['detail']}"
+
+
+def test_readyz_is_ready_when_another_worker_takes_the_work(client, settings, monkeypatch, eager, sandbox_ok):
+    settings.REDIS_URL = "redis://broker.invalid:6379/0"
+    eager(False)
+    monkeypatch.setattr(health, "redis_ping", lambda: "PONG")
+    # The refusing worker answers first; asked again without a limit, the other one too.
+    answers = {1: {"celery@broken": REFUSES}, None: {"celery@broken": REFUSES, "celery@fine": TAKES}}
+    monkeypatch.setattr(health, "worker_statuses", lambda timeout=1.0, limit=None: answers[limit])
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["workers"]["detail"] == "celery@fine answered"
 
 
 def test_readyz_says_the_database_is_unreachable(client, no_broker, sandbox_ok, monkeypatch):
