@@ -2,6 +2,7 @@
 not, why. /readyz (examsite.views) runs them; the sandbox check comes from
 grading, passed in by the view, as examsite sits below the apps."""
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from examsite.celery import app
 # even when a service hangs: every wait here is bounded.
 REDIS_TIMEOUT = 1.0
 PING_TIMEOUT = 1.0
+DATABASE_TIMEOUT = 2.0
 
 
 @dataclass
@@ -50,10 +52,36 @@ def broker_configured() -> bool:
 
 
 def database() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
-    return connection.vendor
+    """SELECT 1, waited on for DATABASE_TIMEOUT seconds at most: a database
+    that accepts connections but never answers (a hung server) fails the
+    check instead of hanging the probe. The query runs in a daemon thread of
+    its own, with its own connection, closed after it."""
+    outcome: dict = {}
+
+    def probe() -> None:
+        try:
+            outcome["vendor"] = select_one()
+        except Exception as exc:  # the check's answer, raised in the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=probe, name="readyz-database", daemon=True)
+    thread.start()
+    thread.join(DATABASE_TIMEOUT)
+    if thread.is_alive():
+        raise RuntimeError(f"the database did not answer within {DATABASE_TIMEOUT:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["vendor"]
+
+
+def select_one() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return connection.vendor
+    finally:
+        connection.close()
 
 
 def redis_ping() -> str:
@@ -79,16 +107,16 @@ def worker_statuses(timeout: float = PING_TIMEOUT, limit: int | None = None) -> 
     return {name: status for reply in replies for name, status in reply.items()}
 
 
-def _takes_work(status: dict) -> bool:
+def takes_work(status: dict) -> bool:
     return status.get("ok") is not False  # a worker without the command says nothing against it
 
 
 def workers() -> str:
     statuses = worker_statuses(limit=1)
-    if statuses and not any(_takes_work(s) for s in statuses.values()):
+    if statuses and not any(takes_work(s) for s in statuses.values()):
         # The first to answer takes no work: wait for the others' answers.
         statuses = worker_statuses()
-    taking = sorted(name for name, status in statuses.items() if _takes_work(status))
+    taking = sorted(name for name, status in statuses.items() if takes_work(status))
     if taking:
         return f"{taking[0]} answered"
     if not statuses:

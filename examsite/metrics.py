@@ -112,7 +112,8 @@ def snapshot_metrics(snapshot: Snapshot) -> Iterable[Metric]:
             gsum_value=snapshot.grading_latency_sum,
         )
     if snapshot.workers_online is not None:
-        yield GaugeMetricFamily("examsite_workers_online", "Celery workers answering a ping", snapshot.workers_online)
+        what = "Celery workers answering and taking grading work"
+        yield GaugeMetricFamily("examsite_workers_online", what, snapshot.workers_online)
     ready = GaugeMetricFamily("examsite_ready", "1 when the readiness check passes, per check", labels=["check"])
     for name, ok in sorted(snapshot.checks.items()):
         ready.add_metric([name], 1 if ok else 0)

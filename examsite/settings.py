@@ -130,6 +130,12 @@ if DATABASE_URL:
             conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A database host that does not answer fails a request after this
+        # long instead of holding its thread (libpq's default is to wait forever).
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)
+        )
 else:
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES = {

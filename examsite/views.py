@@ -89,8 +89,8 @@ def grading_figures(snapshot: metrics.Snapshot, now=None) -> None:
 
 
 def ops_snapshot(*, with_checks: bool = True) -> metrics.Snapshot:
-    """Every figure of /metrics. The workers are pinged once, for how many
-    answer within half a second, which also makes their readiness check."""
+    """Every figure of /metrics. The workers are asked once, for how many
+    answer within half a second and take grading work, which also makes their readiness check."""
     snapshot = metrics.Snapshot()
     if with_checks:
         snapshot.checks = {check.name: check.ok for check in health.run(sandbox_check, ask_workers=False)}
@@ -98,7 +98,8 @@ def ops_snapshot(*, with_checks: bool = True) -> metrics.Snapshot:
     if health.broker_configured():
         try:
             snapshot.queue_depth = health.queue_depths(QUEUES)
-            snapshot.workers_online = len(health.ping_workers(timeout=0.5))
+            statuses = health.worker_statuses(timeout=0.5)
+            snapshot.workers_online = sum(1 for status in statuses.values() if health.takes_work(status))
         except Exception:  # an unreachable broker leaves these unknown, as readyz says
             snapshot.queue_depth = snapshot.workers_online = None
         if with_checks:
@@ -159,7 +160,7 @@ def status(request: HttpRequest) -> HttpResponse:
     snapshot = ops_snapshot(with_checks=False)
     if health.broker_configured():
         online = snapshot.workers_online
-        detail = "the broker is unreachable" if online is None else f"{online} answered a ping within 0.5 s"
+        detail = "the broker is unreachable" if online is None else f"{online} taking grading work (0.5 s to answer)"
         checks.append(health.Check("workers", bool(online), detail))
     context = {
         "checks": checks,

@@ -1,6 +1,9 @@
 """/healthz says the process is alive; /readyz says whether each thing the
 site needs works, and which one does not (503)."""
 
+import threading
+import time
+
 import pytest
 from django.conf import settings
 
@@ -151,6 +154,25 @@ def test_readyz_says_the_database_is_unreachable(client, no_broker, sandbox_ok, 
     assert response.status_code == 503
     check = response.json()["checks"]["database"]
     assert (check["ok"], check["detail"]) == (False, "OSError: connection refused")
+
+
+def test_readyz_says_a_database_that_never_answers_instead_of_hanging(client, no_broker, sandbox_ok, monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(health, "select_one", lambda: release.wait(10) and "late")
+    monkeypatch.setattr(health, "DATABASE_TIMEOUT", 0.3)
+    started = time.monotonic()
+    try:
+        response = client.get("/readyz")
+    finally:
+        release.set()
+    assert time.monotonic() - started < 3
+    assert response.status_code == 503
+    check = response.json()["checks"]["database"]
+    assert (check["ok"], check["detail"]) == (False, "RuntimeError: the database did not answer within 0.3 s")
+
+
+def test_the_database_check_asks_the_database_on_a_connection_of_its_own():
+    assert health.database() == settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1].replace("sqlite3", "sqlite")
 
 
 def test_the_probes_answer_plain_http_behind_a_tls_proxy(client, settings, no_broker, sandbox_ok):

@@ -142,11 +142,17 @@ def test_queue_depth_and_workers_online_with_a_broker(client, settings, monkeypa
     app.conf.task_always_eager = False
     monkeypatch.setattr(health, "redis_ping", lambda: "PONG")
     monkeypatch.setattr(health, "queue_depths", lambda queues: {"grading": 7, "regrade": 40})
-    monkeypatch.setattr(health, "ping_workers", lambda timeout=1.0, limit=None: ["celery@a", "celery@b"])
+    statuses = {
+        "celery@a": {"ok": True},
+        "celery@b": {"ok": True},
+        "celery@c": {"ok": False, "detail": "bubblewrap was not found"},
+    }
+    monkeypatch.setattr(health, "worker_statuses", lambda timeout=1.0, limit=None: statuses)
     monkeypatch.setattr("examsite.views.sandbox_check", lambda: "fine")
     metrics = samples(client.get("/metrics"))
     assert metrics[("examsite_queue_depth", (("queue", "grading"),))] == 7
     assert metrics[("examsite_queue_depth", (("queue", "regrade"),))] == 40
+    # A worker whose sandbox cannot run code answers, but takes no work: not counted.
     assert metrics[("examsite_workers_online", ())] == 2
     assert metrics[("examsite_ready", (("check", "workers"),))] == 1
 
