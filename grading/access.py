@@ -7,6 +7,7 @@ subquery of user ids, never a join, so a user in two teams sees an attempt
 once.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet, Subquery
 
 from exams.models import Attempt
@@ -29,6 +30,16 @@ def reviewer_teams(user) -> QuerySet:
     if user.is_staff:
         return Team.objects.all()
     return Team.objects.filter(memberships__user=user, memberships__role__in=Membership.REVIEWING_ROLES)
+
+
+def teams_reviewed(user) -> list[Team]:
+    """The teams `user` reviews, by name, for the pages of the review flow;
+    PermissionDenied (with what to do) for someone who reviews none (staff
+    always may review)."""
+    teams = list(reviewer_teams(user).order_by("name"))
+    if not teams and not user.is_staff:
+        raise PermissionDenied("You do not review any team's attempts. A team's owner can make you a reviewer.")
+    return teams
 
 
 def may_review(user, attempt: Attempt) -> bool:

@@ -15,7 +15,6 @@ count, or see, the first one's marks early).
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -27,7 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 from exams.models import Attempt, Exam, ExamVersion, Item, RubricCriterion
 from exams.state import attempt_state
 from grading import pseudonyms, reviewing, scoring
-from grading.access import reviewable_attempts, reviewer_teams
+from grading.access import reviewable_attempts, reviewer_teams, teams_reviewed
 from grading.models import Mark, Membership, Review
 from grading.pages import Row, RubricLine, review_marks
 from grading.submitting import drill_runs
@@ -145,9 +144,7 @@ def _query(**params) -> str:
 def by_question(request: HttpRequest) -> HttpResponse:
     """The exam's markable items, each with how many answers in the queue are marked."""
     user = request.user
-    teams = list(reviewer_teams(user).order_by("name"))
-    if not teams and not user.is_staff:
-        raise PermissionDenied("You do not review any team's attempts. A team's owner can make you a reviewer.")
+    teams = teams_reviewed(user)
     team = _team(request)
     exams = list(_exams(user))
     exam = next((e for e in exams if e.slug == request.GET.get("exam", "")), None)

@@ -18,7 +18,7 @@ from exams.models import Attempt, Exam, Item, RubricCriterion
 from exams.taking import Refused
 from exams.web import get_item, strict_post
 from grading import adjudicating, pseudonyms, reviewing, scoring
-from grading.access import may_review, reviewable_attempts, reviewer_teams
+from grading.access import may_review, reviewable_attempts, reviewer_teams, teams_reviewed
 from grading.models import Membership, Review
 from grading.pages import scored_attempt
 
@@ -43,9 +43,7 @@ def get_attempt_for_review(request: HttpRequest, pk: int) -> Attempt:
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     user = request.user
-    teams = list(reviewer_teams(user).order_by("name"))
-    if not teams and not user.is_staff:
-        raise PermissionDenied("You do not review any team's attempts. A team's owner can make you a reviewer.")
+    teams = teams_reviewed(user)
     attempts = reviewable_attempts(user)
     exam_slug, team_slug, status = (request.GET.get(k, "") for k in ("exam", "team", "status"))
     if exam_slug:

@@ -48,14 +48,7 @@
     if (form && form.closest(".code-row")) { event.preventDefault(); close(form); }
   });
 
-  // A comment counts in the review's revision like a mark: send the latest.
-  document.addEventListener("htmx:configRequest", function (event) {
-    var revision = document.getElementById("review-revision");
-    if (revision && event.detail.elt.closest && event.detail.elt.closest(".line-comment-form")) {
-      event.detail.parameters.set ? event.detail.parameters.set("revision", revision.value)
-        : (event.detail.parameters.revision = revision.value);
-    }
-  });
+  // A comment counts in the review's revision like a mark: review.js sends the latest.
 
   document.addEventListener("htmx:afterSettle", function () {
     var container = document.querySelector(".line-comments[data-focus]");

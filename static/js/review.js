@@ -95,11 +95,12 @@
     }
   });
 
-  // Every save answers with the review's new revision (#review-revision,
-  // swapped out of band); the next save of any form must carry it.
+  // Every save (a mark, a line comment) answers with the review's new
+  // revision (#review-revision, swapped out of band); the next save of any
+  // form must carry it.
   document.addEventListener("htmx:configRequest", function (event) {
     var revision = document.getElementById("review-revision");
-    if (revision && event.detail.elt.closest && event.detail.elt.closest(".mark-form")) {
+    if (revision && event.detail.elt.closest && event.detail.elt.closest(".mark-form, .line-comment-form")) {
       event.detail.parameters.set ? event.detail.parameters.set("revision", revision.value)
         : (event.detail.parameters.revision = revision.value);
     }
