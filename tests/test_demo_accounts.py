@@ -68,6 +68,11 @@ def test_it_seeds_a_leaderboard_and_a_history_only_in_an_empty_database(shipped_
     assert not any(row.provisional for row in rows)
     history = AttemptScore.objects.filter(attempt__user__username="candidate", attempt__mode="timed", is_final=True)
     assert history.count() == 3
+    # The candidate rated themselves on each: My progress shows the calibration over time.
+    client.force_login(get_user_model().objects.get(username="candidate"))
+    progress = client.get("/progress/").content.decode()
+    assert "Self-assessment calibration" in progress
+    assert progress.count('<g class="cal-point">') == 3
     demo = get_user_model().objects.get(username="demo-avery")
     assert not demo.has_usable_password()
 

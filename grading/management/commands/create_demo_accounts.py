@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from exams.models import Accommodation, Answer, Attempt, Exam, Item, Reveal, RubricCriterion
-from grading import reviewing
+from grading import reviewing, self_assessment
 from grading.models import Membership, Team
 
 DEMO_ACCOUNTS = [
@@ -192,6 +192,11 @@ class Command(BaseCommand):
                 saved_at=started + timedelta(minutes=10),
             )
         attempt.finalize(Attempt.Status.SUBMITTED, now=started + timedelta(minutes=rng.randint(55, 118)))
+        if user.username == "candidate":
+            # The demo candidate rates the exam-wide signals after each attempt,
+            # a little generously: My progress shows their calibration over time.
+            ticked = [c.pk for c in criteria.get(None, []) if (c.points > 0) == (rng.random() < skill + 0.25)]
+            self_assessment.assess(attempt, user, None, ticked, now=attempt.finalized_at + timedelta(minutes=5))
         revision = 0
         for item in [*items, None]:
             if item not in answered:
