@@ -89,9 +89,40 @@ def _render_status(request: HttpRequest, attempt: Attempt, item: Item, part: str
     return render(request, "exams/attempt.html#save_status", context, status=state.get("status", 200))
 
 
+def _quick_save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse | None:
+    """An autosave in the page's background (htmx) of an answer already
+    stored, by `taking.quick_save`; None for anything else (a first save, a
+    plain form, any refusal), which the full path then handles and explains."""
+    if not request.htmx:
+        return None
+    try:
+        data = strict_post(request)
+        part, revision = data.get("part", ""), int(data.get("revision", ""))
+    except (Refused, ValueError):
+        return None
+    if part not in Answer.Part.values:
+        return None
+    quick = taking.quick_save(pk, request.user.pk, item_pk, part, data.get("content", ""), revision)
+    if quick is None:
+        return None
+    attempt, saved = quick
+    return _saved(request, attempt, item_pk, part, saved)
+
+
+def _saved(request: HttpRequest, attempt: Attempt, item_pk: int, part: str, saved) -> HttpResponse:
+    # The item's navigator entry goes back out of band (the page counts the
+    # answered entries): the state of this item alone, without model answers.
+    state = attempt_state(attempt, item_pks=[item_pk], show_answers=False)
+    item = state.item(item_pk)
+    return _render_status(request, attempt, item, part, revision=saved.revision, saved_at=saved.saved_at, nav_item=item)
+
+
 @require_POST
 @login_required
 def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    quick = _quick_save(request, pk, item_pk)
+    if quick is not None:
+        return quick
     attempt = get_own_attempt(request, pk)
     item = get_item(attempt, item_pk)
     try:
@@ -125,17 +156,7 @@ def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     if not request.htmx:
         messages.success(request, f"{item.title}: saved.")
         return redirect(f"{attempt.get_absolute_url()}#item-{item.pk}")
-    state = attempt_state(attempt)
-    return _render_status(
-        request,
-        attempt,
-        item,
-        part,
-        revision=saved.revision,
-        saved_at=saved.saved_at,
-        answered_count=state.answered_count,
-        nav_item=state.item(item.pk),
-    )
+    return _saved(request, attempt, item.pk, part, saved)
 
 
 @require_POST

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 
 from exams.models import Answer, AnswerOpening, Attempt, Item, Reveal
@@ -166,6 +166,38 @@ def save_answer(
     check_length(content)
     with writing(attempt, item, now) as attempt:
         return store_answer(attempt, item, part, content, base_revision, now)
+
+
+def quick_save(
+    attempt_pk: int, user_id: int, item_pk: int, part: str, content: str, base_revision: int, *, now=None
+) -> tuple[Attempt, Saved] | None:
+    """The common autosave, of an answer already stored, in two statements:
+    lock the attempt if it is `user_id`'s, open and before its deadline (with
+    the grace); write if `base_revision` is the stored one and no reveal locks
+    the item. The same conditions as `save_answer`, under the same row lock,
+    without first loading the attempt and the item; that an answer row exists
+    already says its item and part are valid. None when any of it does not
+    hold, having written nothing: `save_answer` then finds which, and says so
+    (and ends an attempt past its deadline)."""
+    if base_revision < 1 or len(content.encode("utf-8", errors="surrogatepass")) > Answer.MAX_BYTES:
+        return None
+    now = now or timezone.now()
+    with transaction.atomic():
+        writable = Q(deadline__isnull=True) | Q(deadline__gte=now - Attempt.GRACE)
+        attempt = (
+            Attempt.objects.select_for_update(of=("self",))
+            .select_related("version")
+            .filter(writable, pk=attempt_pk, user_id=user_id, status=Attempt.Status.IN_PROGRESS)
+            .first()
+        )
+        if attempt is None:
+            return None
+        answers = Answer.objects.filter(attempt_id=attempt_pk, item_id=item_pk, part=part, revision=base_revision)
+        if attempt.reveal_locks():
+            answers = answers.filter(~Exists(Reveal.objects.filter(attempt_id=attempt_pk, item_id=item_pk)))
+        if not answers.update(content=content, revision=F("revision") + 1, saved_at=now):
+            return None
+    return attempt, Saved(base_revision + 1, now)
 
 
 def store_answer(attempt: Attempt, item: Item, part: str, content: str, base_revision: int, now: datetime) -> Saved:

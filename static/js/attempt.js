@@ -508,9 +508,13 @@
 
   var itemObserver = null;
 
-  // Entries replaced out of band (a save, a reveal) lose the current mark.
+  // Entries replaced out of band (a save, a reveal) lose the current mark;
+  // the count of answered items is the count of entries the server marked
+  // answered (a save sends back its item's entry only).
   function navigatorChanged() {
     if (currentPk) markCurrent(currentPk);
+    var count = document.getElementById("answered-count");
+    if (count) count.textContent = String(document.querySelectorAll('.nav-entry[data-answered="1"]').length);
   }
 
   // A drill's latest run, read from its panel: the run answers the drill.
@@ -540,8 +544,7 @@
       if (entry.dataset.answered !== "1") {
         entry.dataset.answered = "1";
         entry.querySelector(".nav-answered").textContent = "(answered)";
-        var count = document.getElementById("answered-count");
-        if (count) count.textContent = String((parseInt(count.textContent, 10) || 0) + 1);
+        navigatorChanged();
       }
       var badge = entry.querySelector(".nav-tests");
       if (!badge) return;
