@@ -1,0 +1,142 @@
+"""Several hosts: the web tier and a Celery worker each in a network namespace
+of its own (tests/hosts_support.py), reaching PostgreSQL and Redis, which run
+in the machine's namespace, only over a virtual link. A run made on the web
+host is graded by the worker host, once.
+
+Needs root (to make namespaces and veths) and `ip`; skipped with the reason
+elsewhere, or where the kernel or the container refuses network namespaces.
+The services are the fault tests' own (tests/fault_support.py), listening on
+the links' addresses as well as on loopback (where the test reads them).
+"""
+
+import os
+import re
+
+import pytest
+import redis
+
+from tests import fault_support
+from tests.conftest import PackBuilder, need_service
+from tests.fault_support import Browser, PrivatePostgres, PrivateRedis, Site, wait_until
+from tests.hosts_support import NetworkUnavailable, VirtualNetwork, ip_problem, namespace_of
+
+RIGHT = "def add(a, b):\n    return a + b\n"
+PASSWORD = "hosts-tests-pw"
+
+SETUP = f"""
+import json
+from django.contrib.auth import get_user_model
+from exams.models import Attempt, Exam
+user = get_user_model().objects.create_user("candidate", password={PASSWORD!r})
+attempt, _ = Attempt.start(user, Exam.objects.get(slug="mini-exam"), Attempt.Mode.PRACTICE)
+items = {{i.slug: i.pk for i in attempt.version.items.all()}}
+print(json.dumps({{"attempt": attempt.pk, "drill": items["add"]}}))
+"""
+
+
+@pytest.fixture
+def network():
+    if os.geteuid() != 0:
+        pytest.skip("making network namespaces and veth pairs needs root")
+    problem = ip_problem()
+    need_service("iproute2", not problem, problem)
+    try:
+        network = VirtualNetwork(("web", "wrk"))
+    except NetworkUnavailable as exc:
+        pytest.skip(f"network namespaces are unusable here: {exc}")
+    try:
+        yield network
+    finally:
+        network.remove()
+
+
+@pytest.fixture
+def hosts(network, tmp_path_factory):
+    """PostgreSQL and Redis in the root namespace, listening on loopback and
+    on the links; the site's database migrated and an attempt started. The
+    processes the test starts on the hosts are stopped before the network goes."""
+    problem = fault_support.missing_binaries()
+    need_service("PostgreSQL and Redis binaries", not problem, problem)
+    from tests.sandbox_support import need_bubblewrap
+
+    need_bubblewrap()
+    base = tmp_path_factory.mktemp("hosts")
+    listen = ("127.0.0.1", *network.gateways)
+    pg, redis_server = PrivatePostgres(listen, trusted=network.subnet), PrivateRedis(base, listen)
+    site = None
+    try:
+        pg.start()
+        redis_server.start()
+        pg.query("CREATE DATABASE examsite", db="postgres")
+        site = Site(pg, redis_server, base)
+        site.manage("migrate", "--noinput", "-v", "0")
+        site.manage("import_exams", str(PackBuilder(base).root))
+        site.ids = site.shell(SETUP)
+        yield site, network.hosts["web"], network.hosts["wrk"]
+    finally:
+        if site is not None:
+            site.stop()
+        redis_server.cleanup()
+        pg.cleanup()
+
+
+def services_seen_from(host, site: Site) -> dict[str, str]:
+    """The URLs a host's processes get: the services at its link's root end."""
+    return {
+        "DATABASE_URL": f"postgres://postgres@{host.gateway}:{site.pg.port}/examsite",
+        "REDIS_URL": f"redis://{host.gateway}:{site.redis.port}/0",
+    }
+
+
+def test_a_run_made_on_the_web_host_is_graded_once_by_the_worker_host(hosts):
+    site, web, worker_host = hosts
+    pg_port, redis_port = site.pg.port, site.redis.port
+    # The worker host reaches the services over its link, and nothing else:
+    # not the machine's loopback (its own has nothing on those ports), not
+    # the web host's link.
+    assert worker_host.connects(
+        (worker_host.gateway, pg_port),
+        (worker_host.gateway, redis_port),
+        ("127.0.0.1", pg_port),
+        ("127.0.0.1", redis_port),
+        (web.gateway, redis_port),
+        (web.address, redis_port),
+    ) == {
+        f"{worker_host.gateway}:{pg_port}": "ok",
+        f"{worker_host.gateway}:{redis_port}": "ok",
+        f"127.0.0.1:{pg_port}": "ConnectionRefusedError",
+        f"127.0.0.1:{redis_port}": "ConnectionRefusedError",
+        f"{web.gateway}:{redis_port}": "OSError",  # ENETUNREACH: no route
+        f"{web.address}:{redis_port}": "OSError",
+    }
+
+    site.web_host = web.address
+    site.start_web(wrap=web.wrap, ALLOWED_HOSTS=web.address, **services_seen_from(web, site))
+    worker = site.start_worker(
+        "grader", wrap=worker_host.wrap, host=worker_host.name, **services_seen_from(worker_host, site)
+    )
+    assert namespace_of(site.web.pid) == web.name
+    assert namespace_of(worker.pid) == worker_host.name
+
+    browser = Browser(site.base_url)  # from the machine, over the web host's link
+    browser.log_in("candidate", PASSWORD)
+    ids = site.ids
+    run = f"/attempts/{ids['attempt']}/items/{ids['drill']}/run/"
+    status, body, _ = browser.post(run, {"part": "code", "content": RIGHT, "revision": 0}, htmx=True)
+    assert status == 200, body[:2000]
+
+    submissions = "SELECT id, status, claims, passed, total FROM grading_submission WHERE attempt_id = %s"
+    graded = lambda: site.pg.query(submissions, (ids["attempt"],))[0][1] == "graded"  # noqa: E731
+    wait_until(graded, 40, "the worker host to grade the run", site.logs / "worker.log")
+    [(_, *row)] = site.pg.query(submissions, (ids["attempt"],))
+    assert row == ["graded", 1, 3, 3]
+
+    # Graded by the one worker there is, in the worker host's namespace, once.
+    log = site.log_tail("worker.log", 10_000)
+    assert f"grader@{worker_host.name} ready" in log
+    assert len(re.findall(r"Task grading\.grade_submission\[[0-9a-f-]+\] succeeded", log)) == 1
+    # Each host's connections came from its own address on its link.
+    connections = re.findall(r"connection received: host=([0-9.]+)", site.pg.log.read_text(errors="replace"))
+    assert {web.address, worker_host.address} <= set(connections)
+    redis_clients = redis.Redis.from_url(site.redis.url()).client_list()
+    assert worker_host.address in {client["addr"].rsplit(":", 1)[0] for client in redis_clients}
