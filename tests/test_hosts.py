@@ -109,11 +109,16 @@ def start_worker(site: Site, host, name: str):
     return site.start_worker(name, wrap=host.wrap, host=host.name, **services_seen_from(host, site))
 
 
-def run_tests(site: Site, name: str, code: str) -> dict:
-    """Log `name` in on the web host, from the machine over the web host's
-    link, and press Run tests on the drill."""
+def logged_in(site: Site, name: str) -> Browser:
+    """`name`'s browser, logged in on the web host from the machine, over the web host's link."""
     browser = Browser(site.base_url)
     browser.log_in(name, PASSWORD)
+    return browser
+
+
+def run_tests(site: Site, name: str, code: str, browser: Browser | None = None) -> dict:
+    """Press Run tests on `name`'s drill."""
+    browser = browser or logged_in(site, name)
     ids = site.people[name]
     run = f"/attempts/{ids['attempt']}/items/{ids['drill']}/run/"
     status, body, _ = browser.post(run, {"part": "code", "content": code, "revision": 0}, htmx=True)
@@ -186,13 +191,16 @@ def test_an_upgrade_drains_a_worker_without_losing_the_run_it_holds_or_those_que
     gradings_before = gradings_in_worker_log(site)
     old = start_worker(site, worker_host, "v1")
     node = f"v1@{worker_host.name}"
+    # Logged in beforehand: the drain below must begin while the slow run runs.
+    second = logged_in(site, "queued-at-upgrade")
     running = run_tests(site, "running-at-upgrade", SLOW)
     wait_until(lambda: submission(site, running)[0] == "running", 20, "the old worker to take the run")
     for queue in ("grading", "regrade"):
         [reply] = site.control.control.cancel_consumer(queue, destination=[node], reply=True, timeout=5)
         assert "ok" in reply[node], reply
-    queued = run_tests(site, "queued-at-upgrade", RIGHT)
+    queued = run_tests(site, "queued-at-upgrade", RIGHT, second)
 
+    assert submission(site, running)[0] == "running"
     os.kill(old.pid, signal.SIGTERM)  # the main process only: its pool finishes the run
     assert old.wait(timeout=30) == 0, site.log_tail("worker.log")
     assert submission(site, running) == ("graded", 1, 3, 3)
