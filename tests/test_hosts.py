@@ -1,7 +1,8 @@
 """Several hosts: the web tier and a Celery worker each in a network namespace
 of its own (tests/hosts_support.py), reaching PostgreSQL and Redis, which run
 in the machine's namespace, only over a virtual link. A run made on the web
-host is graded by the worker host, once.
+host is graded by the worker host, once; and a worker drained as an upgrade
+drains it (docs/operations.md) loses neither the run it holds nor those queued.
 
 Needs root (to make namespaces and veths) and `ip`; skipped with the reason
 elsewhere, or where the kernel or the container refuses network namespaces.
@@ -19,7 +20,7 @@ import redis
 from tests import fault_support
 from tests.conftest import PackBuilder, need_service
 from tests.fault_support import Browser, PrivatePostgres, PrivateRedis, Site, wait_until
-from tests.hosts_support import NetworkUnavailable, VirtualNetwork, ip_problem, namespace_of
+from tests.hosts_support import Host, NetworkUnavailable, VirtualNetwork, ip_problem, namespace_of
 
 RIGHT = "def add(a, b):\n    return a + b\n"
 # Slow to load, so that a worker can be told to stop while it grades it.
@@ -90,7 +91,7 @@ def stack(network, tmp_path_factory):
         pg.cleanup()
 
 
-def services_seen_from(host, site: Site) -> dict[str, str]:
+def services_seen_from(host: Host, site: Site) -> dict[str, str]:
     """The URLs a host's processes get: the services at its link's root end."""
     return {
         "DATABASE_URL": f"postgres://postgres@{host.gateway}:{site.pg.port}/examsite",
@@ -105,7 +106,7 @@ def hosts(stack):
     stack[0].stop_workers()
 
 
-def start_worker(site: Site, host, name: str):
+def start_worker(site: Site, host: Host, name: str):
     return site.start_worker(name, wrap=host.wrap, host=host.name, **services_seen_from(host, site))
 
 
