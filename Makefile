@@ -8,7 +8,7 @@ MULTIARCH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_
 # package:file-that-shows-it-is-installed, for what the sandbox and the browser tests need
 TEST_SYSTEM_PACKAGES := bubblewrap:/usr/bin/bwrap util-linux:/usr/bin/setpriv util-linux:/usr/bin/prlimit \
 	libseccomp2:/usr/lib/$(MULTIARCH)/libseccomp.so.2 python3:/usr/bin/python3 chromium:/usr/bin/chromium \
-	procps:/usr/bin/pgrep
+	procps:/usr/bin/pgrep iproute2:/bin/ip
 
 .PHONY: run test stack lint format install serve-setup clean bench-load
 

@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -88,17 +89,19 @@ def missing_binaries() -> str:
 
 
 class PrivatePostgres:
-    """A throwaway cluster: initdb into a temporary folder, trust on loopback,
-    fsync off, its socket in that folder. Runs as `postgres` when we are root
-    (PostgreSQL refuses root)."""
+    """A throwaway cluster: initdb into a temporary folder, trust on loopback
+    (and on the `trusted` subnet, for hosts on a virtual network), fsync off,
+    its socket in that folder. Runs as `postgres` when we are root (PostgreSQL
+    refuses root)."""
 
-    def __init__(self):
+    def __init__(self, listen: tuple[str, ...] = ("127.0.0.1",), trusted: str = ""):
         # Not under pytest's temporary folders: those are private to root.
         self.dir = Path(tempfile.mkdtemp(prefix="faults-pg-"))
         self.data = self.dir / "data"
         self.log = self.dir / "postgres.log"
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
+        self.listen = listen
         self.as_user: list[str] = []
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
@@ -110,13 +113,17 @@ class PrivatePostgres:
             capture_output=True,
             timeout=60,
         )
+        if trusted:
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {trusted} trust\n")
 
     def url(self, db: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
         options = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-        options += ["-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.dir}"]
+        options += ["-c", f"listen_addresses={','.join(self.listen)}", "-c", f"unix_socket_directories={self.dir}"]
+        options += ["-c", "log_connections=on"]  # each with the client's address: who reached it, from where
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [*self.as_user, pg_binary("postgres"), "-D", str(self.data), "-p", str(self.port), *options],
@@ -152,18 +159,21 @@ class PrivateRedis:
     """redis-server on a free port, nothing persisted: a restart loses every
     message, as a Redis without persistence does."""
 
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, bind: tuple[str, ...] = ("127.0.0.1",)):
         self.dir = Path(tempfile.mkdtemp(prefix="faults-redis-", dir=base))
         self.port = free_port()
         self.log = self.dir / "redis.log"
         self.proc: subprocess.Popen | None = None
         self.paused = False
+        self.bind = bind
 
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self) -> None:
-        argv = [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        argv = [shutil.which("redis-server"), "--port", str(self.port), "--bind", *self.bind, "--save", ""]
+        # Protected mode answers only loopback clients when there is no password.
+        argv += ["--protected-mode", "yes" if self.bind == ("127.0.0.1",) else "no"]
         argv += ["--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no"]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -243,6 +253,7 @@ class Site:
         )
         self.env = env
         self.web: subprocess.Popen | None = None
+        self.web_host = "127.0.0.1"
         self.web_port = free_port()
         self.workers: list[tuple[str, subprocess.Popen]] = []
         self.control = Celery("faults", broker=redis_server.url(0))
@@ -250,7 +261,7 @@ class Site:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.web_port}"
+        return f"http://{self.web_host}:{self.web_port}"
 
     def manage(self, *args: str, timeout: float = 120, **env: str) -> str:
         done = subprocess.run(
@@ -268,13 +279,15 @@ class Site:
         """Run Python in a Django shell of the site; returns what it printed last, as JSON."""
         return json.loads(self.manage("shell", "-c", code, **env).strip().splitlines()[-1])
 
-    def start_web(self) -> None:
+    def start_web(self, wrap: Sequence[str] = (), **overrides: str) -> None:
+        """gunicorn on web_host; `wrap` is a command prefix that puts it on
+        another host (`ip netns exec NAME`), `overrides` its environment there."""
         log = open(self.logs / "web.log", "ab")  # noqa: SIM115 - the child holds it
-        env = {**self.env, "WEB_BIND": f"127.0.0.1:{self.web_port}", "WEB_WORKERS": "1", "WEB_THREADS": "2"}
+        env = {**self.env, "WEB_BIND": f"{self.web_host}:{self.web_port}", "WEB_WORKERS": "1", "WEB_THREADS": "2"}
         self.web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "examsite.wsgi", "--config", "python:examsite.gunicorn_conf"],
+            [*wrap, sys.executable, "-m", "gunicorn", "examsite.wsgi", "--config", "python:examsite.gunicorn_conf"],
             cwd=ROOT,
-            env=env,
+            env={**env, **overrides},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -289,12 +302,15 @@ class Site:
         except OSError:
             return False
 
-    def start_worker(self, name: str, wait: bool = True, **overrides: str) -> subprocess.Popen:
+    def start_worker(
+        self, name: str, wait: bool = True, wrap: Sequence[str] = (), host: str = "faults", **overrides: str
+    ) -> subprocess.Popen:
+        """A Celery worker `name@host`; `wrap` and `overrides` as for start_web."""
         log = open(self.logs / "worker.log", "ab")  # noqa: SIM115 - the child holds it
-        node = f"{name}@faults"
+        node = f"{name}@{host}"
         options = ["-c", "1", "--pool", "prefork", "-l", "info", "--without-gossip", "--without-mingle", "-n", node]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "examsite", "worker", "-Q", "grading,regrade", *options],
+            [*wrap, sys.executable, "-m", "celery", "-A", "examsite", "worker", "-Q", "grading,regrade", *options],
             cwd=ROOT,
             env={**self.env, **overrides},
             stdout=log,
