@@ -207,6 +207,7 @@ def test_two_reviewers_double_mark_staff_adjudicate_and_the_candidate_reads_it_a
     expect(page.locator(".provisional-note")).to_be_visible()
     expect(page.locator(".line-comment")).to_have_count(0)
     expect(page.locator("main")).not_to_contain_text(A_OVERALL)
+    checks.every_size("candidate-waits", lambda: expect(page.locator(".provisional-note")).to_be_visible())
     log_out(page)
 
     # 4. Staff (sam) find it in the queue and adjudicate, part by part.
