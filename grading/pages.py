@@ -217,7 +217,9 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         show_answers=None if owner else True,
     )
     if double and score.adjudication == "decided":
-        decisions = AdjudicationDecision.objects.filter(adjudication__attempt_id=attempt.pk)
+        decisions = AdjudicationDecision.objects.filter(adjudication__attempt_id=attempt.pk).select_related(
+            "adjudication__adjudicator", "adjudication__first_review__reviewer", "adjudication__second_review__reviewer"
+        )
         by_part = {decision.item_id: decision for decision in decisions}
         for row in scored.rows:
             row.decision = by_part.get(row.item.pk if row.item else None)

@@ -606,5 +606,5 @@ def test_the_candidate_sees_the_adjudicators_decision_and_its_reason(client, att
     assert decide(client, attempt, disputed, fields).status_code == 302
     text = page_text(as_user(client, people.candidate).get(f"/attempts/{attempt.pk}/results/").content.decode())
     assert "(double marked: adjudicated)" in text
-    assert "Adjudicated : points set by the adjudicator: Defined, no example" in text
-    assert "Adjudicated : second review's mark" in text
+    assert "Adjudicated by victor: points of their own: Defined, no example" in text
+    assert "Adjudicated by victor: otto's mark" in text

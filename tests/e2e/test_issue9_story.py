@@ -272,10 +272,10 @@ def test_two_reviewers_double_mark_staff_adjudicate_and_the_candidate_reads_it_a
 
     question = page.locator(f"#review-{p.question.pk}")
     question.locator("summary").click()
-    expect(question.locator(".adjudicated")).to_have_text(f"Adjudicated: points set by the adjudicator: {REASON}")
+    expect(question.locator(".adjudicated")).to_have_text(f"Adjudicated by sam: points of their own: {REASON}")
     drill = page.locator(f"#review-{p.drill.pk}")
     drill.locator("summary").click()
-    expect(drill.locator(".adjudicated")).to_have_text("Adjudicated: first review's mark")
+    expect(drill.locator(".adjudicated")).to_have_text("Adjudicated by sam: rita's mark")
     expect(drill.locator(".review-comment")).to_contain_text(B_DRILL)
     beside = drill.locator(f"#line-{p.drill.pk}-2")
     expect(beside).to_contain_text("total = a + b")
