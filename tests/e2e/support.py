@@ -2,6 +2,7 @@
 page at every size and colour scheme."""
 
 import json
+import re
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -16,6 +17,13 @@ def log_in(page, live_server, username: str) -> None:
     page.fill("input[name=password]", "pw")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("link", name=username)).to_be_visible()
+
+
+def settled(locator) -> None:
+    """Wait until htmx has set up content it just swapped in (`locator`, the
+    swapped element): until then (its settle delay) the new content's own
+    hx- attributes do nothing, and a key pressed at once is lost to them."""
+    expect(locator).not_to_have_class(re.compile(r"\bhtmx-added\b"))
 
 
 def log_out(page) -> None:

@@ -14,7 +14,7 @@ from exams.models import Answer, Attempt
 from grading import reviewing
 from grading.models import SelfAssessment
 from tests.e2e.conftest import eventually
-from tests.e2e.support import Checks, log_in
+from tests.e2e.support import Checks, log_in, settled
 from tests.review_support import import_pack, parts, review_pack, team_people
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -41,6 +41,7 @@ def test_a_candidate_rates_themselves_from_the_keyboard_and_reads_the_calibratio
     card.get_by_role("button", name="Reveal model answer").click()
     panel = page.locator(f"#self-{p.question.pk}")
     expect(panel.get_by_role("group", name="Rate yourself on First question")).to_be_visible()
+    settled(page.locator(f"#item-{p.question.pk}"))  # the new panel's form saves on change only from then on
 
     # Space ticks the focused box and saves it; Tab reaches the next one.
     panel.get_by_role("checkbox", name="Defines the percentile").focus()
