@@ -226,6 +226,15 @@ GRADING_LEASE_MARGIN_SECONDS = env_int("GRADING_LEASE_MARGIN_SECONDS", 30)
 # (marked as an error) instead of being retried forever.
 GRADING_MAX_CLAIMS = env_int("GRADING_MAX_CLAIMS", 3)
 
+# Argon2id at OWASP's parameters; older hashes verify and are upgraded (examsite/hashers.py).
+# The first hashes new passwords; the others verify older hashes (Django's
+# PBKDF2 default of earlier deployments), which are stored again at the next log-in.
+PASSWORD_HASHERS = [
+    "examsite.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
