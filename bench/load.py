@@ -165,6 +165,49 @@ def cpu_times() -> tuple[int, int]:
     return sum(fields), idle
 
 
+# Where the CPU went: every process's user + system time, by what it is.
+TICKS = os.sysconf("SC_CLK_TCK")
+KINDS = (
+    ("gunicorn", "web (gunicorn)"),
+    ("celery -A examsite worker", "Celery worker"),
+    ("celery -A examsite beat", "Celery beat"),
+    ("postgres", "PostgreSQL"),
+    ("redis-server", "Redis"),
+    ("bench/load.py", "load generator (Locust)"),
+)
+SANDBOX = "sandbox (candidates' code)"
+
+
+def process_cpu() -> dict[int, tuple[str, float]]:
+    """pid -> (kind, CPU seconds so far) of the processes this bench reads."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        kind = next((label for needle, label in KINDS if needle in cmdline), None)
+        if kind is None and ("bwrap" in cmdline or "harness" in cmdline):
+            kind = SANDBOX
+        if kind is not None:
+            # utime, stime, and the waited-for children's (sandboxes that ended)
+            seconds = sum(int(v) for v in fields[11:15]) / TICKS
+            table[int(entry.name)] = (kind, seconds)
+    return table
+
+
+def cpu_by_kind(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds per kind between two readings; a process that ended in
+    between counts in its parent's children's time, once it was waited for."""
+    spent: dict[str, float] = {}
+    for pid, (kind, seconds) in after.items():
+        spent[kind] = spent.get(kind, 0.0) + seconds - before.get(pid, (kind, 0.0))[1]
+    return spent
+
+
 def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
     total, idle = after[0] - before[0], after[1] - before[1]
     return 1 - idle / total if total else 0.0
@@ -329,6 +372,8 @@ def user_classes(exam: str, run_duration: float):
             item = random.choice(self.reveals)
             # In a timed attempt a reveal locks that item's answer: stop saving it.
             self.texts = [entry for entry in self.texts if f"/items/{item}/" not in entry[0]]
+            if self.code and f"/items/{item}/" in self.code:
+                self.ran = True  # its code is locked too: no run
             self.client.post(f"{self.attempt_url}items/{item}/reveal/", headers=self.headers(), name="POST reveal")
 
         def run_tests(self):
@@ -419,7 +464,7 @@ def run_load(port: int, candidates: int, reviewers: int, ramp: float, duration: 
     Candidate.fixed_count, Reviewer.fixed_count = candidates, reviewers
     env = Environment(user_classes=[Candidate, Reviewer])
     runner = env.create_local_runner()
-    cpu_start = cpu_times()
+    cpu_start, processes_start = cpu_times(), process_cpu()
     began = time.monotonic()
     runner.start(candidates + reviewers, spawn_rate=(candidates + reviewers) / ramp)
     gevent.sleep(ramp)
@@ -427,7 +472,7 @@ def run_load(port: int, candidates: int, reviewers: int, ramp: float, duration: 
     ramp_seconds = time.monotonic() - began
     gevent.sleep(max(0.0, duration - ramp))
     runner.quit()
-    whole, cpu_end = snapshot(env.stats), cpu_times()
+    whole, cpu_end, processes_end = snapshot(env.stats), cpu_times(), process_cpu()
     seconds = time.monotonic() - began
     print(f"\n{candidates} candidates and {reviewers} reviewers on http://127.0.0.1:{port}, "
           f"all logged in within the first {ramp:.0f} s")  # fmt: skip
@@ -442,6 +487,12 @@ def run_load(port: int, candidates: int, reviewers: int, ramp: float, duration: 
     after_ramp = difference(whole, ramp_stats)
     print(table("after the ramp", after_ramp, seconds - ramp_seconds, busy_share(cpu_ramp, cpu_end)))
     print(table("whole run", whole, seconds, busy_share(cpu_start, cpu_end)))
+    spent = cpu_by_kind(processes_start, processes_end)
+    requests = sum(e["n"] for (name, method), e in whole.items() if method != "GRADE")
+    print(f"\nwhere the CPU went over the whole run ({os.cpu_count()} cores, {seconds:.0f} s):")
+    for kind, cpu in sorted(spent.items(), key=lambda kv: -kv[1]):
+        per_request = cpu / max(requests, 1) * 1000
+        print(f"  {kind:<28} {cpu:7.1f} s  {cpu / seconds:5.2f} cores  {per_request:6.1f} ms per request")
     for error in sorted(env.stats.errors.values(), key=lambda e: -e.occurrences)[:10]:
         print(f"error x{error.occurrences}: {error.method} {error.name}: {error.error}")
     summary = {
