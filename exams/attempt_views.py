@@ -112,7 +112,7 @@ def _quick_save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse | N
 def _saved(request: HttpRequest, attempt: Attempt, item_pk: int, part: str, saved) -> HttpResponse:
     # The item's navigator entry goes back out of band (the page counts the
     # answered entries): the state of this item alone, without model answers.
-    state = attempt_state(attempt, item_pks=[item_pk], show_answers=False, seen=False)
+    state = attempt_state(attempt, item_pks=[item_pk], show_answers=False, with_seen_before=False)
     item = state.item(item_pk)
     return _render_status(request, attempt, item, part, revision=saved.revision, saved_at=saved.saved_at, nav_item=item)
 

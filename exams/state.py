@@ -220,14 +220,14 @@ def attempt_state(
     item_pks: Iterable[int] | None = None,
     show_answers: bool | None = None,
     panels: bool = True,
-    seen: bool = True,
+    with_seen_before: bool = True,
 ) -> AttemptState:
     """The state of an attempt's items (or of only `item_pks`), in exam order.
 
     `show_answers=None` applies the candidate's reveal rules (and records
     that an ended attempt showed its owner answers by the policy); True shows
     every model answer (reviewers and staff, once the attempt is over).
-    `seen=False` leaves out whether items were seen before (an answer
+    `with_seen_before=False` leaves out whether items were seen before (an answer
     opened in an earlier attempt), which only pages that show it need.
     """
     version = attempt.version
@@ -249,7 +249,7 @@ def attempt_state(
     opened = set() if attempt.is_open else set(openings_qs.values_list("item_id", flat=True))
     locks = attempt.reveal_locks()
     seen: set[str] = set()
-    if attempt.is_timed and seen:
+    if attempt.is_timed and with_seen_before:
         hashes = [item.content_hash for item in loaded if item.kind != Item.Kind.TEXT]
         seen = seen_before(attempt.user_id, hashes, before=attempt)
     visible = []

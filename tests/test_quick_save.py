@@ -168,3 +168,15 @@ def test_a_save_waits_for_a_submit_holding_the_attempt_and_is_then_refused(mini_
     saver.join(5)
     assert outcome["result"] is None
     assert Answer.objects.get(attempt=attempt).content == "before"
+
+
+def test_the_saves_navigator_entry_does_not_ask_about_earlier_attempts(
+    candidate_client, attempt, question, saved_once, monkeypatch
+):
+    asked = []
+    monkeypatch.setattr("exams.state.seen_before", lambda *args, **kwargs: asked.append(args) or set())
+    with time_machine.travel("2026-03-01 10:04:00+00:00", tick=False):
+        assert save(candidate_client, attempt, question, "again", revision=1).status_code == 200
+        assert asked == []  # the entry never shows it: no join over earlier attempts per keystroke
+        candidate_client.get(f"/attempts/{attempt.pk}/")
+    assert len(asked) == 1  # the page does
