@@ -1,5 +1,5 @@
-# Misreading: a window alerts when any one of its minutes is over the budget.
 # caught by: single bad spike
+# Misreading: a window alerts when any one of its minutes is over the budget.
 
 
 def burn_windows(points, window_size=5, budget_rate=0.01):
