@@ -89,12 +89,6 @@ def redis_ping() -> str:
     return "PONG"
 
 
-def ping_workers(timeout: float = PING_TIMEOUT, limit: int | None = None) -> list[str]:
-    """Names of the Celery workers that answered a ping within `timeout`."""
-    replies = app.control.ping(timeout=timeout, limit=limit)
-    return sorted(name for reply in replies for name in reply)
-
-
 # The remote-control command each worker answers with whether it takes
 # grading work (grading.worker: not when its sandbox cannot run code).
 WORKER_STATUS = "grading_status"
