@@ -6,9 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MULTIARCH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("MULTIARCH") or "x86_64-linux-gnu")')
 # package:file-that-shows-it-is-installed, for what the sandbox and the browser tests need
-TEST_SYSTEM_PACKAGES := bubblewrap:/usr/bin/bwrap util-linux:/usr/bin/setpriv util-linux:/usr/bin/prlimit \
-	libseccomp2:/usr/lib/$(MULTIARCH)/libseccomp.so.2 python3:/usr/bin/python3 chromium:/usr/bin/chromium \
-	procps:/usr/bin/pgrep iproute2:/bin/ip
+SANDBOX_SYSTEM_PACKAGES := bubblewrap:/usr/bin/bwrap util-linux:/usr/bin/setpriv util-linux:/usr/bin/prlimit \
+	libseccomp2:/usr/lib/$(MULTIARCH)/libseccomp.so.2 python3:/usr/bin/python3
+TEST_SYSTEM_PACKAGES := $(SANDBOX_SYSTEM_PACKAGES) chromium:/usr/bin/chromium procps:/usr/bin/pgrep iproute2:/bin/ip
 
 .PHONY: run test stack lint format install serve-setup clean bench-load
 
@@ -18,6 +18,7 @@ run: serve-setup
 # The production shape on this machine: gunicorn, a Celery worker and beat
 # under honcho (Procfile), on PostgreSQL and Redis (docs/operations.md).
 stack: install
+	@scripts/system-packages.sh $(SANDBOX_SYSTEM_PACKAGES)
 	$(PY) -m examsite.stack --host $(HOST) --port $(PORT)
 
 test: install
@@ -27,6 +28,7 @@ test: install
 
 # Many candidates at once against the stack (bench/load.py; figures in docs/performance.md).
 bench-load: install
+	@scripts/system-packages.sh $(SANDBOX_SYSTEM_PACKAGES)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/load.py $(ARGS)
 
