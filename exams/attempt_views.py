@@ -4,6 +4,8 @@ The results page shows scores, so it lives with scoring (grading/pages.py);
 pages here only redirect to it by its URL.
 """
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -102,10 +104,19 @@ def _quick_save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse | N
         return None
     if part not in Answer.Part.values:
         return None
-    quick = taking.quick_save(pk, request.user.pk, item_pk, part, data.get("content", ""), revision)
+    content = data.get("content", "")
+    quick = taking.quick_save(pk, request.user.pk, item_pk, part, content, revision)
     if quick is None:
         return None
     attempt, saved = quick
+    if part == Answer.Part.TEXT and content.strip():
+        # A written answer that is not blank answers its item whatever else it
+        # holds, and a save changes nothing else in the navigator: the status
+        # says so and the page marks the entry, with no state to read here.
+        item = SimpleNamespace(pk=item_pk)
+        return _render_status(
+            request, attempt, item, part, revision=saved.revision, saved_at=saved.saved_at, answered=True
+        )
     return _saved(request, attempt, item_pk, part, saved)
 
 

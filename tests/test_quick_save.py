@@ -39,7 +39,7 @@ def saved_once(candidate_client, attempt, question):
     return Answer.objects.get()
 
 
-def test_a_second_save_costs_two_statements_and_the_items_navigator_entry(
+def test_a_second_save_of_written_text_costs_two_statements_and_marks_its_item_answered(
     candidate_client, attempt, question, saved_once
 ):
     with time_machine.travel("2026-03-01 10:01:00+00:00", tick=False), CaptureQueriesContext(connection) as queries:
@@ -47,15 +47,30 @@ def test_a_second_save_costs_two_statements_and_the_items_navigator_entry(
     assert response.status_code == 200
     page = response.content.decode()
     assert 'name="revision" value="2"' in page and "10:01:00" in page
-    assert f'data-item="{question.pk}" data-answered="1"' in page
+    # Text that is not blank answers the item: the status says so, and no
+    # navigator entry (nor the state it needs) comes back.
+    assert f'id="save-status-{question.pk}-text"' in page
+    assert f'data-answered-item="{question.pk}"' in page
+    assert "nav-item-" not in page
     answer = Answer.objects.get()
     assert (answer.content, answer.revision) == ("The 99th percentile", 2)
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     writes = [sql for sql in statements if sql.startswith("UPDATE")]
     assert len(writes) == 1
-    # Session and user, the locked attempt, the write, the item's entry (item, answers, reveals,
-    # earlier attempts' openings): no separate reads of the attempt, the item or a reveal first.
-    assert len(statements) <= 8, statements
+    # Session and user, the locked attempt, the write: nothing else.
+    assert len(statements) <= 4, statements
+
+
+def test_a_save_that_blanks_the_text_sends_the_items_navigator_entry_again(
+    candidate_client, attempt, question, saved_once
+):
+    with time_machine.travel("2026-03-01 10:01:00+00:00", tick=False):
+        response = save(candidate_client, attempt, question, "   ", revision=1)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="revision" value="2"' in page
+    assert "data-answered-item" not in page
+    assert f'id="nav-item-{question.pk}" class="nav-entry" data-item="{question.pk}" data-answered="0"' in page
 
 
 def test_the_short_path_writes_what_the_full_path_would(attempt, question, saved_once, personas):

@@ -207,6 +207,8 @@
       el.removeAttribute("hx-swap-oob");
       old.replaceWith(document.importNode(el, true));
     });
+    // A save that answered its item says so instead of sending the entry.
+    if (fresh.dataset.answeredItem) markAnswered(navEntry(fresh.dataset.answeredItem));
     navigatorChanged();
     if (status === 200 && isDirty(area)) changed(area); // typed while this save was on its way
   }
@@ -517,6 +519,14 @@
     if (count) count.textContent = String(document.querySelectorAll('.nav-entry[data-answered="1"]').length);
   }
 
+  // True if the entry was not marked answered before.
+  function markAnswered(entry) {
+    if (!entry || entry.dataset.answered === "1") return false;
+    entry.dataset.answered = "1";
+    entry.querySelector(".nav-answered").textContent = "(answered)";
+    return true;
+  }
+
   // A drill's latest run, read from its panel: the run answers the drill.
   function runState(runs) {
     var submission = runs.querySelector(".submission");
@@ -541,11 +551,7 @@
       var entry = navEntry(runs.id.slice(5));
       var state = runState(runs);
       if (!entry || !state) return;
-      if (entry.dataset.answered !== "1") {
-        entry.dataset.answered = "1";
-        entry.querySelector(".nav-answered").textContent = "(answered)";
-        navigatorChanged();
-      }
+      if (markAnswered(entry)) navigatorChanged();
       var badge = entry.querySelector(".nav-tests");
       if (!badge) return;
       badge.classList.remove("d-none");

@@ -49,6 +49,15 @@ def test_the_navigator_follows_answers_and_reveals(page, live_server, mini_exam,
     expect(entry(page, question)).to_have_attribute("data-answered", "1")
     expect(entry(page, question).get_by_role("link")).to_have_accessible_name(re.compile(r"\(answered\)"))
     expect(page.locator("#answered-count")).to_have_text("1")
+    # Cleared, the save sends the entry back unanswered; written again, the
+    # save's status marks it (text that is not blank sends no entry).
+    page.locator(f"#answer-{question.pk}-text").fill("")
+    expect(entry(page, question)).to_have_attribute("data-answered", "0")
+    expect(page.locator("#answered-count")).to_have_text("0")
+    page.locator(f"#answer-{question.pk}-text").press_sequentially("The p99.")
+    expect(entry(page, question)).to_have_attribute("data-answered", "1")
+    expect(entry(page, question).get_by_role("link")).to_have_accessible_name(re.compile(r"\(answered\)"))
+    expect(page.locator("#answered-count")).to_have_text("1")
 
     write_code(page, drill, "def add(a, b):\n    return 0")
     expect(entry(page, drill)).to_have_attribute("data-answered", "1")
