@@ -105,27 +105,29 @@ def _quick_save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse | N
     if part not in Answer.Part.values:
         return None
     content = data.get("content", "")
-    quick = taking.quick_save(pk, request.user.pk, item_pk, part, content, revision)
-    if quick is None:
+    saved = taking.quick_save(pk, request.user.pk, item_pk, part, content, revision)
+    if saved is None:
         return None
-    attempt, saved = quick
+    return _saved(request, pk, item_pk, part, content, saved)
+
+
+def _saved(
+    request: HttpRequest, attempt_pk: int, item_pk: int, part: str, content: str, saved, attempt: Attempt | None = None
+) -> HttpResponse:
+    """A save's answer: its status, and what the question navigator needs.
+    Written text that is not blank answers its item whatever else the item
+    holds, and a save changes nothing else in the navigator: the status says
+    so (the page marks the entry), with no state to read. Any other save
+    sends the item's entry out of band, from the state of this item alone
+    (the page counts the answered entries)."""
+    context = {"part": part, "revision": saved.revision, "saved_at": saved.saved_at}
     if part == Answer.Part.TEXT and content.strip():
-        # A written answer that is not blank answers its item whatever else it
-        # holds, and a save changes nothing else in the navigator: the status
-        # says so and the page marks the entry, with no state to read here.
-        item = SimpleNamespace(pk=item_pk)
-        return _render_status(
-            request, attempt, item, part, revision=saved.revision, saved_at=saved.saved_at, answered=True
-        )
-    return _saved(request, attempt, item_pk, part, saved)
-
-
-def _saved(request: HttpRequest, attempt: Attempt, item_pk: int, part: str, saved) -> HttpResponse:
-    # The item's navigator entry goes back out of band (the page counts the
-    # answered entries): the state of this item alone, without model answers.
-    state = attempt_state(attempt, item_pks=[item_pk], show_answers=False, with_seen_before=False)
-    item = state.item(item_pk)
-    return _render_status(request, attempt, item, part, revision=saved.revision, saved_at=saved.saved_at, nav_item=item)
+        context.update(item=SimpleNamespace(pk=item_pk), answered=True)
+    else:
+        attempt = attempt or Attempt.objects.select_related("version").get(pk=attempt_pk)
+        state = attempt_state(attempt, item_pks=[item_pk], show_answers=False, with_seen_before=False)
+        context.update(item=state.item(item_pk), nav_item=state.item(item_pk))
+    return render(request, "exams/attempt.html#save_status", context)
 
 
 @require_POST
@@ -147,7 +149,8 @@ def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
             base_revision = int(data.get("revision", ""))
         except ValueError:
             raise Refused("The save was missing its revision; reload the page.", status=400) from None
-        saved = save_answer(attempt, item, part, data.get("content", ""), base_revision)
+        content = data.get("content", "")
+        saved = save_answer(attempt, item, part, content, base_revision)
     except Refused as refusal:
         if not request.htmx:
             messages.error(request, f"{item.title}: {refusal.message}")
@@ -167,7 +170,7 @@ def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     if not request.htmx:
         messages.success(request, f"{item.title}: saved.")
         return redirect(f"{attempt.get_absolute_url()}#item-{item.pk}")
-    return _saved(request, attempt, item.pk, part, saved)
+    return _saved(request, attempt.pk, item.pk, part, content, saved, attempt=attempt)
 
 
 @require_POST

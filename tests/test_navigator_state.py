@@ -55,11 +55,20 @@ def test_the_save_of_the_starter_code_does_not_count_it_answered(candidate_clien
     assert f'id="nav-item-{drill.pk}" class="nav-entry" data-item="{drill.pk}" data-answered="0"' in page
 
 
-def test_a_save_sends_the_items_navigator_entry(candidate_client, attempt, question):
+def test_a_save_of_written_text_marks_its_item_answered_without_sending_the_entry(candidate_client, attempt, question):
     page = save(candidate_client, attempt, question, "The 99th percentile.").content.decode()
     assert "answered-count" not in page  # the page counts the entries marked answered
-    assert f'id="nav-item-{question.pk}" class="nav-entry" data-item="{question.pk}" data-answered="1"' in page
+    assert f'data-answered-item="{question.pk}"' in page
+    assert "nav-item-" not in page
+
+
+def test_a_save_of_code_sends_the_items_navigator_entry(candidate_client, attempt, drill):
+    page = save(candidate_client, attempt, drill, "def add(a, b):\n    return 0\n", part="code").content.decode()
+    assert "data-answered-item" not in page
+    assert f'id="nav-item-{drill.pk}" class="nav-entry" data-item="{drill.pk}" data-answered="1"' in page
     assert "(answered)" in page
+    unchanged = save(candidate_client, attempt, drill, drill.starter_code, revision=1, part="code").content.decode()
+    assert f'data-item="{drill.pk}" data-answered="0"' in unchanged  # the starter code answers nothing
 
 
 def test_the_attempt_page_lists_every_answerable_item_in_the_navigator(candidate_client, attempt, question, drill):
