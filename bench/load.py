@@ -104,6 +104,39 @@ def prepare(candidates: int, reviewers: int) -> None:
             attempt.finalize(Attempt.Status.SUBMITTED)
 
 
+def grading_report() -> None:
+    """Where a run's time went on the server: waiting in the queue, then
+    being graded (sandbox and storing), for the load candidates' runs."""
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = DATABASE_URL
+    os.environ["REDIS_URL"] = REDIS_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "examsite.settings")
+    import django
+
+    django.setup()
+    from grading.models import Submission
+
+    runs = Submission.objects.filter(
+        attempt__user__username__startswith="load-candidate-", source=Submission.Source.RUN
+    ).values_list("created_at", "started_at", "finished_at", "claims")
+    waits, grades, unfinished = [], [], 0
+    for created, started, finished, _claims in runs:
+        if started is None or finished is None:
+            unfinished += 1
+            continue
+        waits.append((started - created).total_seconds() * 1000)
+        grades.append((finished - started).total_seconds() * 1000)
+    twice = sum(1 for *_, claims in runs if claims > 1)
+
+    def pct(values, q):
+        values = sorted(values)
+        return values[min(len(values) - 1, int(len(values) * q / 100))] if values else 0
+
+    print(f"\nruns on the server ({len(waits)} graded, {unfinished} not finished, {twice} claimed twice):")
+    print(f"  queued -> taken by a worker   p50 {pct(waits, 50):6.0f} ms   p95 {pct(waits, 95):6.0f} ms")
+    print(f"  taken -> graded and stored    p50 {pct(grades, 50):6.0f} ms   p95 {pct(grades, 95):6.0f} ms")
+
+
 # The stack.
 
 
@@ -174,6 +207,7 @@ KINDS = (
     ("postgres", "PostgreSQL"),
     ("redis-server", "Redis"),
     ("bench/load.py", "load generator (Locust)"),
+    ("-m honcho start", "honcho (relays the logs)"),
 )
 SANDBOX = "sandbox (candidates' code)"
 
@@ -388,8 +422,8 @@ def user_classes(exam: str, run_duration: float):
             match = poll_re.search(response.text or "")
             if not match:
                 return
-            for _ in range(120):
-                time.sleep(1)
+            for _ in range(240):
+                time.sleep(0.5)  # the page polls every 500 ms
                 with self.client.get(
                     f"/submissions/{match.group(1)}/", headers=self.headers(), name="GET poll run", catch_response=True
                 ) as poll:
@@ -455,6 +489,35 @@ def user_classes(exam: str, run_duration: float):
     return Candidate, Reviewer
 
 
+def watch(stats, began: float, every: float = 10.0) -> None:
+    """Print, every `every` seconds, that window's requests, autosave p95,
+    worst p95 of any other request, and the machine's busy share: where in
+    the run the slow requests were."""
+    import gevent
+
+    print(f"\n{'window':>9} {'busy':>5} {'req/s':>6} {'autosave p95':>13} {'worst other p95':>28}", flush=True)
+    before, cpu_before = snapshot(stats), cpu_times()
+    while True:
+        gevent.sleep(every)
+        now, cpu_now = snapshot(stats), cpu_times()
+        window = difference(now, before)
+        requests = sum(e["n"] for (_, method), e in window.items() if method != "GRADE")
+        autosave = percentile(window.get(("POST autosave", "POST"), {}).get("times", {}), 95)
+        others = [
+            (percentile(e["times"], 95), name)
+            for (name, method), e in window.items()
+            if e["n"] and method != "GRADE" and name != "POST autosave"
+        ]
+        worst = max(others, default=(0.0, "-"))
+        elapsed = time.monotonic() - began
+        print(
+            f"{elapsed - every:4.0f}-{elapsed:<4.0f} {busy_share(cpu_before, cpu_now):5.0%} {requests / every:6.1f} "
+            f"{autosave:10.0f} ms {worst[0]:7.0f} ms {worst[1][:18]:<18}",
+            flush=True,
+        )
+        before, cpu_before = now, cpu_now
+
+
 def run_load(port: int, candidates: int, reviewers: int, ramp: float, duration: float) -> None:
     import gevent
     from locust.env import Environment
@@ -467,11 +530,13 @@ def run_load(port: int, candidates: int, reviewers: int, ramp: float, duration: 
     cpu_start, processes_start = cpu_times(), process_cpu()
     began = time.monotonic()
     runner.start(candidates + reviewers, spawn_rate=(candidates + reviewers) / ramp)
+    timeline = gevent.spawn(watch, env.stats, began)
     gevent.sleep(ramp)
     ramp_stats, cpu_ramp = snapshot(env.stats), cpu_times()
     ramp_seconds = time.monotonic() - began
     gevent.sleep(max(0.0, duration - ramp))
     runner.quit()
+    timeline.kill()
     whole, cpu_end, processes_end = snapshot(env.stats), cpu_times(), process_cpu()
     seconds = time.monotonic() - began
     print(f"\n{candidates} candidates and {reviewers} reviewers on http://127.0.0.1:{port}, "
@@ -513,9 +578,13 @@ def main() -> int:
     parser.add_argument("--ramp", type=float, default=30, help="seconds over which every user logs in")
     parser.add_argument("--duration", type=float, default=120, help="seconds of load in all, ramp included")
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--grading-report", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.prepare:
         prepare(args.candidates, args.reviewers)
+        return 0
+    if args.grading_report:
+        grading_report()
         return 0
     (ROOT / "var").mkdir(exist_ok=True)
     subprocess.run(
@@ -538,6 +607,7 @@ def main() -> int:
         run_load(port, args.candidates, args.reviewers, args.ramp, args.duration)
     finally:
         stop_stack(stack)
+    subprocess.run([sys.executable, __file__, "--grading-report"], check=True)
     return 0
 
 

@@ -56,6 +56,9 @@ def stack_environment(environ: dict[str, str], host: str, port: int, cpus: int) 
     env.setdefault("WEB_WORKERS", "2")
     env.setdefault("WEB_THREADS", "4")
     env.setdefault("CELERY_CONCURRENCY", str(max(1, cpus - 1)))
+    # The worker and the sandboxes it starts run at a lower priority than the
+    # web tier: a burst of runs takes the CPU the site leaves, not the site's.
+    env.setdefault("WORKER_NICENESS", "10")
     env.setdefault("CELERY_WORKER_NAME", f"stack-{port}@%h")
     env.setdefault("CELERY_BEAT_SCHEDULE_FILE", str(BASE_DIR / "var" / f"celerybeat-schedule-{port}"))
     env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(BASE_DIR / "var" / f"prometheus-{port}"))

@@ -185,12 +185,12 @@ def test_a_pending_run_polls_and_a_finished_one_stops_polling(candidate_client, 
     submission = Submission.objects.create(attempt=attempt, item=drill, code=RIGHT)
     pending = candidate_client.get(f"/submissions/{submission.pk}/", **HTMX)
     assert pending.status_code == 200
-    assert 'hx-trigger="every 1s"' in pending.content.decode()
+    assert 'hx-trigger="every 500ms"' in pending.content.decode()
     assert "Queued" in pending.content.decode()
     Submission.objects.filter(pk=submission.pk).update(status="graded", passed=3, total=3, score=10)
     done = candidate_client.get(f"/submissions/{submission.pk}/", **HTMX)
     assert done.status_code == 286  # htmx stops the poll and swaps in the result
-    assert "every 1s" not in done.content.decode()
+    assert "every 500ms" not in done.content.decode()
 
 
 @pytest.mark.parametrize(

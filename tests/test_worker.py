@@ -218,7 +218,7 @@ def test_a_worker_grades_a_run_from_the_page(workers, attempt, candidate_client)
     )
     assert response.status_code == 200
     submission = Submission.objects.get()
-    assert 'hx-trigger="every 1s"' in response.content.decode()  # queued for the worker: the fragment polls
+    assert 'hx-trigger="every 500ms"' in response.content.decode()  # queued for the worker: the fragment polls
 
     def graded():
         fragment = candidate_client.get(f"/submissions/{submission.pk}/", HTTP_HX_REQUEST="true")
