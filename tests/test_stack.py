@@ -38,11 +38,16 @@ def test_it_fills_in_the_production_shape_and_keeps_what_is_set(tmp_path, monkey
     assert env["DEBUG"] == "0"
     assert env["WEB_BIND"] == "127.0.0.1:8123"
     assert (env["WEB_WORKERS"], env["WEB_THREADS"], env["CELERY_CONCURRENCY"]) == ("2", "4", "1")
+    assert env["WORKER_NICENESS"] == "10"
     assert len(env["SECRET_KEY"]) >= 50
     assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o777 == 0o600
     again = stack.stack_environment({}, "127.0.0.1", 8123, cpus=8)
     assert again["SECRET_KEY"] == env["SECRET_KEY"]  # kept: sessions survive a restart
     assert again["CELERY_CONCURRENCY"] == "7"
+
+
+def _niceness(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
 def _free_port() -> int:
@@ -181,10 +186,15 @@ def test_make_stack_serves_the_site_and_ctrl_c_stops_everything(stack_database, 
         assert status == 200
         assert re.search(rb"^examsite_workers_online 1\.0$", body, re.M)
         assert b'examsite_http_requests_total{method="GET",status="200",view="exams:catalogue"}' in body
-        kinds = {Path(f"/proc/{pid}/cmdline").read_bytes() for pid in started if _start_time(pid)}
+        kinds = {Path(f"/proc/{pid}/cmdline").read_bytes(): _niceness(pid) for pid in started if _start_time(pid)}
         assert any(b"gunicorn" in cmd for cmd in kinds)
         assert any(b"worker" in cmd and b"celery" in cmd for cmd in kinds)
         assert any(b"beat" in cmd for cmd in kinds)
+        # The worker (and so its sandboxes) yields the CPU to the web tier.
+        # (nice adds to what the stack was started with, up to 19)
+        web = {nice for cmd, nice in kinds.items() if b"gunicorn" in cmd}
+        worker = {nice for cmd, nice in kinds.items() if b"worker" in cmd and b"celery" in cmd}
+        assert len(web) == 1 and worker == {min(19, web.pop() + 10)}
     finally:
         started.update(_descendants(proc.pid))
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl+C in the terminal sends
