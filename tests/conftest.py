@@ -135,6 +135,15 @@ class PackBuilder:
 
 
 @pytest.fixture
+def people(db):
+    """Teams T and U with their members and reviewers, and staff: the cast of
+    the review tests (tests/review_support.team_people)."""
+    from tests.review_support import team_people  # it imports this module
+
+    return team_people()
+
+
+@pytest.fixture
 def pack(tmp_path) -> PackBuilder:
     return PackBuilder(tmp_path)
 

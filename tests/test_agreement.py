@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from grading import agreement, reviewing
-from tests.review_support import finished_attempt, import_pack, page_text, parts, review_pack, team_people, text
+from tests.review_support import finished_attempt, import_pack, page_text, parts, review_pack, text
 
 D = Decimal
 
@@ -48,11 +48,6 @@ def exam(db, tmp_path):
     text = pack.path("exam.md").read_text().replace("reveal_policy: on_demand", "reveal_policy: on_demand\nreviews: 2")
     pack.path("exam.md").write_text(text)
     return import_pack(pack)
-
-
-@pytest.fixture
-def people(db):
-    return team_people()
 
 
 def both_review(attempt, people, first: list, second: list) -> None:

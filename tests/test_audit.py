@@ -15,7 +15,7 @@ from exams.taking import Refused
 from grading import reviewing, teams
 from grading.audit import record
 from grading.models import AuditEvent, Membership, Review
-from tests.review_support import finished_attempt, import_pack, parts, review_pack, team_people
+from tests.review_support import finished_attempt, import_pack, parts, review_pack
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -24,11 +24,6 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 @pytest.fixture
 def exam(tmp_path):
     return import_pack(review_pack(tmp_path))
-
-
-@pytest.fixture
-def people(db):
-    return team_people()
 
 
 @pytest.fixture

@@ -5,15 +5,10 @@ import pytest
 
 from exams.models import Attempt
 from tests.conftest import HIDDEN_MARKER
-from tests.review_support import finished_attempt, import_pack, review_pack, team_people
+from tests.review_support import finished_attempt, import_pack, review_pack
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def people(db):
-    return team_people()
 
 
 @pytest.fixture

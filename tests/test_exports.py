@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from exams.models import Attempt, Item
 from grading import exports, reviewing
 from grading.models import AttemptScore, AuditEvent, ItemScore, Membership, Review, Team
-from tests.review_support import finished_attempt, import_pack, page_text, parts, review_pack, team_people
+from tests.review_support import finished_attempt, import_pack, page_text, parts, review_pack
 
 pytestmark = pytest.mark.django_db
 URL = "/review/export/"
@@ -28,11 +28,6 @@ HEADER = "user,attempt,version,mode,started,finished,first,add,total,max,percent
 @pytest.fixture
 def exam(tmp_path):
     return import_pack(review_pack(tmp_path))
-
-
-@pytest.fixture
-def people(db):
-    return team_people()
 
 
 def at(day: int, hour: int = 10) -> datetime:

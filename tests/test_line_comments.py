@@ -22,7 +22,6 @@ from tests.review_support import (
     parts,
     review_pack,
     snapshot,
-    team_people,
     texts,
 )
 
@@ -35,11 +34,6 @@ CODE = "def add(a, b):\n    total = a + b  # <sum>\n    return total\n"
 @pytest.fixture
 def exam(tmp_path):
     return import_pack(review_pack(tmp_path))
-
-
-@pytest.fixture
-def people(db):
-    return team_people()
 
 
 def with_code(attempt: Attempt, code: str = CODE) -> Attempt:

@@ -18,17 +18,12 @@ from exams.models import Attempt, ExamVersion
 from grading import reviewing
 from grading.models import Membership, Team
 from tests.progress_support import scored_attempt
-from tests.review_support import finished_attempt, import_pack, page_text, parts, review_pack, team_people, text, texts
+from tests.review_support import finished_attempt, import_pack, page_text, parts, review_pack, text, texts
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 URL = "/progress/"
 HOSTILE = "<script>alert('pwned')</script>"
-
-
-@pytest.fixture
-def people(db):
-    return team_people()
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from tests.review_support import (
     review_pack,
     set_policy,
     snapshot,
-    team_people,
     text,
     texts,
 )
@@ -45,11 +44,6 @@ def pack(tmp_path):
 @pytest.fixture
 def exam(pack):
     return import_pack(pack)
-
-
-@pytest.fixture
-def people(db):
-    return team_people()
 
 
 def seen(attempt: Attempt) -> Attempt:
