@@ -35,6 +35,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,22 +120,20 @@ def grading_report() -> None:
     runs = Submission.objects.filter(
         attempt__user__username__startswith="load-candidate-", source=Submission.Source.RUN
     ).values_list("created_at", "started_at", "finished_at", "claims")
-    waits, grades, unfinished = [], [], 0
-    for created, started, finished, _claims in runs:
+    waits, grades = Counter(), Counter()  # {ms: count}, as percentile() reads them
+    unfinished = twice = 0
+    for created, started, finished, claims in runs:
+        twice += claims > 1
         if started is None or finished is None:
             unfinished += 1
             continue
-        waits.append((started - created).total_seconds() * 1000)
-        grades.append((finished - started).total_seconds() * 1000)
-    twice = sum(1 for *_, claims in runs if claims > 1)
+        waits[round((started - created).total_seconds() * 1000)] += 1
+        grades[round((finished - started).total_seconds() * 1000)] += 1
 
-    def pct(values, q):
-        values = sorted(values)
-        return values[min(len(values) - 1, int(len(values) * q / 100))] if values else 0
-
-    print(f"\nruns on the server ({len(waits)} graded, {unfinished} not finished, {twice} claimed twice):")
-    print(f"  queued -> taken by a worker   p50 {pct(waits, 50):6.0f} ms   p95 {pct(waits, 95):6.0f} ms")
-    print(f"  taken -> graded and stored    p50 {pct(grades, 50):6.0f} ms   p95 {pct(grades, 95):6.0f} ms")
+    graded = sum(waits.values())
+    print(f"\nruns on the server ({graded} graded, {unfinished} not finished, {twice} claimed twice):")
+    for label, times in (("queued -> taken by a worker", waits), ("taken -> graded and stored", grades)):
+        print(f"  {label:<28} p50 {percentile(times, 50):6.0f} ms   p95 {percentile(times, 95):6.0f} ms")
 
 
 # The stack.

@@ -86,8 +86,8 @@ def attempt_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "exams/attempt.html", context)
 
 
-def _render_status(request: HttpRequest, attempt: Attempt, item: Item, part: str, **state) -> HttpResponse:
-    context = {"attempt": attempt, "item": item, "part": part, **state}
+def _render_status(request: HttpRequest, item, part: str, **state) -> HttpResponse:
+    context = {"item": item, "part": part, **state}
     return render(request, "exams/attempt.html#save_status", context, status=state.get("status", 200))
 
 
@@ -120,14 +120,13 @@ def _saved(
     so (the page marks the entry), with no state to read. Any other save
     sends the item's entry out of band, from the state of this item alone
     (the page counts the answered entries)."""
-    context = {"part": part, "revision": saved.revision, "saved_at": saved.saved_at}
+    when = {"revision": saved.revision, "saved_at": saved.saved_at}
     if part == Answer.Part.TEXT and content.strip():
-        context.update(item=SimpleNamespace(pk=item_pk), answered=True)
-    else:
-        attempt = attempt or Attempt.objects.select_related("version").get(pk=attempt_pk)
-        state = attempt_state(attempt, item_pks=[item_pk], show_answers=False, with_seen_before=False)
-        context.update(item=state.item(item_pk), nav_item=state.item(item_pk))
-    return render(request, "exams/attempt.html#save_status", context)
+        return _render_status(request, SimpleNamespace(pk=item_pk), part, answered=True, **when)
+    attempt = attempt or Attempt.objects.select_related("version").get(pk=attempt_pk)
+    state = attempt_state(attempt, item_pks=[item_pk], show_answers=False, with_seen_before=False)
+    item = state.item(item_pk)
+    return _render_status(request, item, part, nav_item=item, **when)
 
 
 @require_POST
@@ -160,7 +159,6 @@ def save(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         revision = refusal.current_revision if refusal.current_revision is not None else (sent if sent.isdigit() else 0)
         return _render_status(
             request,
-            attempt,
             item,
             request.POST.get("part", "text"),
             error=refusal.message,

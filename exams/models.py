@@ -365,7 +365,12 @@ class Attempt(models.Model):
 
     def reveal_locks(self) -> bool:
         """In a timed attempt, revealing an answer locks that item's answer."""
-        return self.is_timed and self.version.reveal_policy == ExamVersion.RevealPolicy.ON_DEMAND
+        return self.reveal_locks_in(self.mode, self.version.reveal_policy)
+
+    @classmethod
+    def reveal_locks_in(cls, mode: str, reveal_policy: str) -> bool:
+        """`reveal_locks` from the two columns it depends on."""
+        return mode == cls.Mode.TIMED and reveal_policy == ExamVersion.RevealPolicy.ON_DEMAND
 
     def can_edit(self, user) -> bool:
         return user.is_authenticated and user.pk == self.user_id

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Q
 from django.utils import timezone
 
-from exams.models import Answer, AnswerOpening, Attempt, ExamVersion, Item, Reveal
+from exams.models import Answer, AnswerOpening, Attempt, Item, Reveal
 
 
 class Refused(Exception):
@@ -194,7 +194,7 @@ def quick_save(
         if locked is None:
             return None
         answers = Answer.objects.filter(attempt_id=attempt_pk, item_id=item_pk, part=part, revision=base_revision)
-        if Attempt(mode=locked[0], version=ExamVersion(reveal_policy=locked[1])).reveal_locks():
+        if Attempt.reveal_locks_in(*locked):
             answers = answers.filter(~Exists(Reveal.objects.filter(attempt_id=attempt_pk, item_id=item_pk)))
         if not answers.update(content=content, revision=F("revision") + 1, saved_at=now):
             return None

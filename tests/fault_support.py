@@ -20,7 +20,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -346,6 +347,37 @@ class Site:
     def stop(self) -> None:
         self.stop_workers()
         _stop(self.web, signal.SIGTERM, timeout=20)
+
+
+@contextmanager
+def private_site(base: Path, setup: str, listen: tuple[str, ...] = ("127.0.0.1",), trusted: str = "") -> Iterator[Site]:
+    """PostgreSQL and Redis of the test's own (listening on `listen`), the
+    site's database migrated with the test pack imported, and `setup` run in
+    its shell (its printed JSON is `site.people`); every process stopped and
+    the services' folders removed at the end. Skips without the binaries or
+    bubblewrap."""
+    from tests.conftest import PackBuilder, need_service
+    from tests.sandbox_support import need_bubblewrap
+
+    problem = missing_binaries()
+    need_service("PostgreSQL and Redis binaries", not problem, problem)
+    need_bubblewrap()
+    pg, redis_server = PrivatePostgres(listen, trusted=trusted), PrivateRedis(base, listen)
+    site = None
+    try:
+        pg.start()
+        redis_server.start()
+        pg.query("CREATE DATABASE examsite", db="postgres")
+        site = Site(pg, redis_server, base)
+        site.manage("migrate", "--noinput", "-v", "0")
+        site.manage("import_exams", str(PackBuilder(base).root))
+        site.people = site.shell(setup)
+        yield site
+    finally:
+        if site is not None:
+            site.stop()
+        redis_server.cleanup()
+        pg.cleanup()
 
 
 def get(url: str, timeout: float = 5) -> tuple[int, str]:

@@ -16,9 +16,7 @@ import kombu.exceptions
 import pytest
 import redis
 
-from tests import fault_support
-from tests.conftest import PackBuilder, need_service
-from tests.fault_support import Browser, PrivatePostgres, PrivateRedis, Site, get, wait_until
+from tests.fault_support import Browser, Site, get, private_site, wait_until
 
 RIGHT = "def add(a, b):\n    return a + b\n"
 PASSWORD = "fault-tests-pw"
@@ -44,29 +42,9 @@ print(json.dumps(out))
 def stack(tmp_path_factory):
     """PostgreSQL, Redis and the site's web tier, for this module; every
     process stopped at the end, the services' folders removed."""
-    problem = fault_support.missing_binaries()
-    need_service("PostgreSQL and Redis binaries", not problem, problem)
-    from tests.sandbox_support import need_bubblewrap
-
-    need_bubblewrap()
-    base = tmp_path_factory.mktemp("faults")
-    pg, redis_server = PrivatePostgres(), PrivateRedis(base)
-    site = None
-    try:
-        pg.start()
-        redis_server.start()
-        pg.query("CREATE DATABASE examsite", db="postgres")
-        site = Site(pg, redis_server, base)
-        site.manage("migrate", "--noinput", "-v", "0")
-        site.manage("import_exams", str(PackBuilder(base).root))
-        site.people = site.shell(SETUP)
+    with private_site(tmp_path_factory.mktemp("faults"), SETUP) as site:
         site.start_web()
         yield site
-    finally:
-        if site is not None:
-            site.stop()
-        redis_server.cleanup()
-        pg.cleanup()
 
 
 @pytest.fixture

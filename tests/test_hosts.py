@@ -17,9 +17,8 @@ import signal
 import pytest
 import redis
 
-from tests import fault_support
-from tests.conftest import PackBuilder, need_service
-from tests.fault_support import Browser, PrivatePostgres, PrivateRedis, Site, wait_until
+from tests.conftest import need_service
+from tests.fault_support import Browser, Site, private_site, wait_until
 from tests.hosts_support import Host, NetworkUnavailable, VirtualNetwork, ip_problem, namespace_of
 
 RIGHT = "def add(a, b):\n    return a + b\n"
@@ -63,32 +62,12 @@ def stack(network, tmp_path_factory):
     """PostgreSQL and Redis in the root namespace, listening on loopback and
     on the links; the site's database migrated, attempts started, gunicorn
     on the web host. Every process is stopped before the network goes."""
-    problem = fault_support.missing_binaries()
-    need_service("PostgreSQL and Redis binaries", not problem, problem)
-    from tests.sandbox_support import need_bubblewrap
-
-    need_bubblewrap()
-    base = tmp_path_factory.mktemp("hosts")
     listen = ("127.0.0.1", *network.gateways)
-    pg, redis_server = PrivatePostgres(listen, trusted=network.subnet), PrivateRedis(base, listen)
-    site = None
-    try:
-        pg.start()
-        redis_server.start()
-        pg.query("CREATE DATABASE examsite", db="postgres")
-        site = Site(pg, redis_server, base)
-        site.manage("migrate", "--noinput", "-v", "0")
-        site.manage("import_exams", str(PackBuilder(base).root))
-        site.people = site.shell(SETUP)
+    with private_site(tmp_path_factory.mktemp("hosts"), SETUP, listen, trusted=network.subnet) as site:
         web = network.hosts["web"]
         site.web_host = web.address
         site.start_web(wrap=web.wrap, ALLOWED_HOSTS=web.address, **services_seen_from(web, site))
         yield site, web, network.hosts["wrk"]
-    finally:
-        if site is not None:
-            site.stop()
-        redis_server.cleanup()
-        pg.cleanup()
 
 
 def services_seen_from(host: Host, site: Site) -> dict[str, str]:
